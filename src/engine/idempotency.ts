@@ -1,0 +1,59 @@
+import { createHash } from 'node:crypto'
+import type { Store } from '../store/db.js'
+import { ApiError } from './api-error.js'
+import type { Clock } from './clock.js'
+
+/**
+ * `Idempotency-Key` with the semantics of draft-ietf-httpapi-idempotency-key-header: the same key
+ * with the same body replays the first response; with another body it is a 422; while the first
+ * request is still being processed it is a 409. The key row is written before the work and
+ * completed after it, so two racing requests cannot both do the work.
+ *
+ * @example
+ * const started = await idem.begin(tenantId, key, body)
+ * if (started.kind === 'replay') return reply.code(started.status).send(started.body)
+ */
+export const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/
+
+export function requestHash(body: unknown): string {
+  return createHash('sha256').update(canonicalJson(body)).digest('hex')
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  }
+  return JSON.stringify(value) ?? 'null'
+}
+
+export function createIdempotency(store: Store, clock: Clock) {
+  return {
+    async begin(tenantId: string, key: string, body: unknown): Promise<{ kind: 'new' } | { kind: 'replay'; status: number; body: unknown }> {
+      if (!IDEMPOTENCY_KEY.test(key)) throw new ApiError('invalid_idempotency_key', 'Idempotency-Key must be 1 to 255 visible ASCII characters')
+      const hash = requestHash(body)
+      return store.write(async (tx) => {
+        const row = await tx.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirst()
+        if (!row) {
+          await tx.insertInto('idempotency_keys').values({ tenant_id: tenantId, key, request_hash: hash, state: 'in_flight', response_status: null, response_body: null, created_at: clock.now() }).execute()
+          return { kind: 'new' as const }
+        }
+        if (row.request_hash !== hash) throw new ApiError('idempotency_key_reused', `Idempotency-Key "${key}" was already used with a different request body`)
+        if (row.state !== 'done') throw new ApiError('idempotency_key_in_flight', `the first request with Idempotency-Key "${key}" is still being processed; retry shortly`)
+        return { kind: 'replay' as const, status: row.response_status ?? 200, body: row.response_body ? (JSON.parse(row.response_body) as unknown) : null }
+      })
+    },
+    async complete(tenantId: string, key: string, status: number, body: unknown) {
+      await store.write((tx) =>
+        tx.updateTable('idempotency_keys').set({ state: 'done', response_status: status, response_body: JSON.stringify(body) }).where('tenant_id', '=', tenantId).where('key', '=', key).execute(),
+      )
+    },
+    /** A request that failed validation leaves no trace, so the client can fix it and reuse the key. */
+    async abandon(tenantId: string, key: string) {
+      await store.write((tx) => tx.deleteFrom('idempotency_keys').where('tenant_id', '=', tenantId).where('key', '=', key).where('state', '=', 'in_flight').execute())
+    },
+  }
+}
+
+export type Idempotency = ReturnType<typeof createIdempotency>

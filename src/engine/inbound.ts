@@ -1,0 +1,201 @@
+import { newId } from '../domain/ids.js'
+import { statusFromProvider } from '../domain/status.js'
+import { topic } from '../domain/topics.js'
+import type { ContactEvent, InboundMessage, StatusUpdate, WebhookItem } from '../providers/types.js'
+import type { Store, Tx } from '../store/db.js'
+import type { MessageTable } from '../store/schema.js'
+import type { Account } from './accounts.js'
+import type { Clock } from './clock.js'
+import { contactUrns, resolveContact } from './contacts.js'
+import { appendEvent, type Envelope } from './events.js'
+import { learnIdentity, markUrnUnreachable } from './identity.js'
+import { messageView } from './messages.js'
+import { applyStatus } from './status-apply.js'
+
+/**
+ * The inbound pipeline: every item of one verified webhook is applied in ONE transaction (dedupe
+ * on provider ids by unique constraints, contact resolution, status merge, window, events), and
+ * only then does the webhook route answer 200. A provider retry of the same webhook changes
+ * nothing.
+ */
+export interface IngestResult {
+  messages: number
+  statuses: number
+  duplicates: number
+  parked: number
+  ignored: number
+  rejected: number
+  envelopes: Envelope[]
+}
+
+export function createInboundPipeline(opts: { store: Store; clock: Clock; onEvents?: (events: Envelope[]) => void }) {
+  const { store, clock } = opts
+
+  const ingestMessage = async (tx: Tx, account: Account, msg: InboundMessage, now: number, result: IngestResult) => {
+    const tenantId = account.row.tenant_id
+    const contact = await resolveContact(tx, tenantId, msg.from, now)
+    const replied = msg.context?.id
+      ? await tx
+          .selectFrom('messages')
+          .select(['id', 'reply_ref'])
+          .where('account_id', '=', account.row.id)
+          .where('provider_message_id', '=', msg.context.id)
+          .executeTakeFirst()
+      : undefined
+    const number = msg.from.phone ?? (msg.from.waId ? `+${msg.from.waId}` : (msg.from.userId ?? 'unknown'))
+    const routing = replied?.reply_ref
+      ? topic('incoming', account.row.name, 'reply', replied.reply_ref)
+      : topic('incoming', account.row.name, 'from', number)
+    const { raw: _raw, from: _from, providerMessageId: _pid, timestamp: _ts, address: _addr, type: _type, ...fields } = msg
+    const row: MessageTable = {
+      id: newId('msg', now),
+      tenant_id: tenantId,
+      account_id: account.row.id,
+      contact_id: contact?.contactId ?? null,
+      direction: 'in',
+      type: msg.type,
+      content: JSON.stringify({ type: msg.type, ...fields, sender: msg.from, received_at: new Date(msg.timestamp).toISOString() }),
+      urn: msg.from.phone ? `tel:${msg.from.phone}` : msg.from.waId ? `whatsapp:${msg.from.waId}` : `wauser:${msg.from.userId ?? 'unknown'}`,
+      status: 'received',
+      provider_message_id: msg.providerMessageId,
+      error: msg.errors?.[0] ? JSON.stringify(msg.errors[0]) : null,
+      attempts: 0,
+      duplicate_risk: 0,
+      reply_to: replied?.id ?? null,
+      reply_ref: replied?.reply_ref ?? null,
+      topic: routing,
+      metadata: null,
+      created_at: now,
+      updated_at: now,
+    }
+    const inserted = await tx
+      .insertInto('messages')
+      .values(row)
+      .onConflict((oc) => oc.columns(['account_id', 'provider_message_id']).doNothing())
+      .executeTakeFirst()
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) {
+      result.duplicates++
+      return
+    }
+    result.messages++
+    await tx.insertInto('message_history').values({ message_id: row.id, status: 'received', provider_status: msg.type, at: msg.timestamp, error: null }).execute()
+    if (contact) {
+      await tx
+        .insertInto('conversations')
+        .values({ account_id: account.row.id, contact_id: contact.contactId, last_inbound_at: now, updated_at: now })
+        .onConflict((oc) => oc.columns(['account_id', 'contact_id']).doUpdateSet({ last_inbound_at: now, updated_at: now }))
+        .execute()
+    }
+    const urns = contact ? (await contactUrns(tx, contact.contactId)).map((u) => u.urn) : []
+    result.envelopes.push(
+      await appendEvent(
+        tx,
+        {
+          tenantId,
+          type: 'message.inbound',
+          topic: routing,
+          account: account.row.name,
+          data: { message: messageView(row, account.row.name), contact: contact ? { id: contact.contactId, urns } : null },
+        },
+        now,
+      ),
+    )
+  }
+
+  const ingestStatus = async (tx: Tx, account: Account, st: StatusUpdate, now: number, result: IngestResult) => {
+    const status = statusFromProvider(st.status)
+    if (!status) {
+      result.ignored++
+      return
+    }
+    const message = await tx
+      .selectFrom('messages')
+      .selectAll()
+      .where('account_id', '=', account.row.id)
+      .where('provider_message_id', '=', st.providerMessageId)
+      .executeTakeFirst()
+    if (!message || message.direction !== 'out') {
+      // The send result may not be recorded yet: park the status; the worker applies it then.
+      await tx
+        .insertInto('parked_statuses')
+        .values({ account_id: account.row.id, provider_message_id: st.providerMessageId, provider_status: st.providerStatus, payload: JSON.stringify(st), received_at: now })
+        .onConflict((oc) => oc.columns(['account_id', 'provider_message_id', 'provider_status']).doNothing())
+        .execute()
+      result.parked++
+      return
+    }
+    await applyParsedStatus(tx, account, message, st, now, result.envelopes)
+    result.statuses++
+  }
+
+  const ingestContactEvent = async (tx: Tx, account: Account, ev: ContactEvent, now: number, result: IngestResult) => {
+    const contact = await resolveContact(tx, account.row.tenant_id, ev.contact, now)
+    if (ev.type === 'wa_id_changed' && ev.newWaId && contact) {
+      await learnIdentity(tx, account, contact.contactId, { waId: ev.newWaId, phone: ev.contact.phone }, now, result.envelopes)
+      return
+    }
+    result.envelopes.push(
+      await appendEvent(
+        tx,
+        {
+          tenantId: account.row.tenant_id,
+          type: `contact.${ev.type}`,
+          topic: topic('contact', account.row.name, ev.type),
+          account: account.row.name,
+          data: { contact: contact ? { id: contact.contactId, urns: (await contactUrns(tx, contact.contactId)).map((u) => u.urn) } : null, party: ev.contact },
+        },
+        now,
+      ),
+    )
+  }
+
+  return {
+    async ingest(account: Account, items: WebhookItem[]): Promise<IngestResult> {
+      const result: IngestResult = { messages: 0, statuses: 0, duplicates: 0, parked: 0, ignored: 0, rejected: 0, envelopes: [] }
+      const useful = items.filter((i) => i.kind !== 'ignored' && i.kind !== 'rejected')
+      result.ignored = items.filter((i) => i.kind === 'ignored').length
+      result.rejected = items.filter((i) => i.kind === 'rejected').length
+      if (useful.length === 0) return result
+      await store.write(async (tx) => {
+        const now = clock.now()
+        result.envelopes = []
+        for (const item of useful) {
+          if (item.kind === 'message') await ingestMessage(tx, account, item.message, now, result)
+          else if (item.kind === 'status') await ingestStatus(tx, account, item.status, now, result)
+          else if (item.kind === 'contact') await ingestContactEvent(tx, account, item.event, now, result)
+          else if (item.kind === 'account_error') {
+            result.envelopes.push(
+              await appendEvent(
+                tx,
+                { tenantId: account.row.tenant_id, type: 'account.error', topic: topic('account', account.row.name, 'error'), account: account.row.name, data: { error: item.error } },
+                now,
+              ),
+            )
+          }
+        }
+      })
+      opts.onEvents?.(result.envelopes)
+      return result
+    },
+  }
+}
+
+export type InboundPipeline = ReturnType<typeof createInboundPipeline>
+
+/** Applies a provider status to a known outbound message; shared by webhooks and parked statuses. */
+export async function applyParsedStatus(tx: Tx, account: Account, message: MessageTable, st: StatusUpdate, now: number, envelopes: Envelope[]) {
+  const status = statusFromProvider(st.status)
+  if (!status) return
+  const applied = await applyStatus(tx, { message, accountName: account.row.name, status, providerStatus: st.providerStatus, at: st.timestamp, ...(st.error ? { error: st.error } : {}) }, now)
+  if (applied.envelope) envelopes.push(applied.envelope)
+  if (message.contact_id && (st.recipient.waId || st.recipient.userId)) {
+    await learnIdentity(tx, account, message.contact_id, { waId: st.recipient.waId, userId: st.recipient.userId, phone: phoneOfUrn(message.urn) }, now, envelopes)
+  }
+  if (applied.changed && status === 'failed' && st.error?.code === 'recipient_not_on_whatsapp') {
+    await markUrnUnreachable(tx, account, message, st.error, now, envelopes)
+  }
+}
+
+function phoneOfUrn(u: string): string | undefined {
+  return u.startsWith('tel:') ? u.slice(4) : undefined
+}

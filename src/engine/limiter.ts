@@ -1,0 +1,42 @@
+import type { RateSpec } from '../domain/rate-limit.js'
+
+/**
+ * Per-account send pacing. `reserve` books the next free slot (GCRA, burst 1 by default) and says
+ * how long to wait for it, or refuses when the wait would be longer than the caller can hold its
+ * lease. This in-process version serves one gateway process; a shared one (Redis) serves several.
+ *
+ * @example
+ * const limiter = createMemoryLimiter()
+ * const slot = await limiter.reserve('acc_1', { ratePerSec: 80, burst: 1 }, 5_000)
+ * if (slot.ok) await sleep(slot.waitMs)
+ */
+export interface RateLimiter {
+  reserve(key: string, spec: RateSpec, maxWaitMs: number): Promise<{ ok: boolean; waitMs: number }>
+  /** Holds every send of `key` until `untilMs` (after a throttling answer from the provider). */
+  penalize(key: string, untilMs: number): Promise<void>
+}
+
+/**
+ * The fraction of the configured rate actually used: timer and network jitter can bunch two evenly
+ * spaced sends together, and the provider counts arrivals, not our intentions.
+ */
+export const RATE_SAFETY = 0.98
+
+export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
+  const tats = new Map<string, number>()
+  return {
+    async reserve(key, spec, maxWaitMs) {
+      const t = now()
+      const interval = 1000 / (spec.ratePerSec * RATE_SAFETY)
+      const tolerance = interval * (Math.max(1, spec.burst) - 1)
+      const tat = Math.max(tats.get(key) ?? t, t)
+      const waitMs = Math.max(0, tat - tolerance - t)
+      if (waitMs > maxWaitMs) return { ok: false, waitMs }
+      tats.set(key, tat + interval)
+      return { ok: true, waitMs }
+    },
+    async penalize(key, untilMs) {
+      tats.set(key, Math.max(tats.get(key) ?? 0, untilMs))
+    },
+  }
+}

@@ -1,0 +1,221 @@
+import { checkContent, isPrivateUrl } from '../domain/capability-check.js'
+import type { OutboundContent } from '../domain/content.js'
+import { newId } from '../domain/ids.js'
+import { parseRecipient } from '../domain/phone.js'
+import { topic } from '../domain/topics.js'
+import type { Party } from '../providers/types.js'
+import type { Store, Tx } from '../store/db.js'
+import type { MessageTable } from '../store/schema.js'
+import type { Account, AccountService } from './accounts.js'
+import { ApiError } from './api-error.js'
+import { iso, type Clock } from './clock.js'
+import { resolveContact } from './contacts.js'
+import { appendEvent, type Envelope } from './events.js'
+import { contentOf, type SendRequest } from './send-request.js'
+
+/**
+ * Accepting outbound messages: validation against the account and its provider, then one
+ * transaction holding the message row(s), their history, their outbox jobs and the accepted event.
+ */
+export interface Accepted {
+  id: string
+  status: string
+  parts?: string[]
+  envelopes: Envelope[]
+}
+
+export interface MessageServiceOptions {
+  store: Store
+  accounts: AccountService
+  clock: Clock
+  defaultCountry?: string
+  /** Called after commit so the worker picks the jobs up at once. */
+  onQueued?: () => void
+  onEvents?: (events: Envelope[]) => void
+}
+
+export function createMessageService(opts: MessageServiceOptions) {
+  const { store, accounts, clock } = opts
+
+  const pickAccount = async (tenantId: string, name: string | undefined): Promise<Account> => {
+    if (name) return accounts.get(tenantId, name)
+    const all = (await accounts.list(tenantId)).filter((a) => a.row.channel === 'whatsapp')
+    if (all.length === 1 && all[0]) return all[0]
+    throw new ApiError('account_required', all.length === 0 ? 'this tenant has no WhatsApp account yet; create one with POST /v1/accounts' : `this tenant has ${all.length} accounts; say which one sends with "account"`)
+  }
+
+  const recipientOf = (account: Account, tenantCountry: string | undefined, to: string): Party => {
+    const parsed = parseRecipient(to, account.row.default_country ?? tenantCountry ?? opts.defaultCountry)
+    if (!parsed.ok) throw new ApiError('invalid_recipient', `to: ${parsed.reason}`)
+    if (parsed.kind === 'phone') return { phone: parsed.e164 }
+    if (parsed.kind === 'wa_id') return { waId: parsed.waId }
+    if (!account.adapter.capabilities(account.ctx.channel).userIdRecipients) {
+      throw new ApiError('invalid_recipient', `to: ${account.row.provider} cannot send to a business-scoped user id`)
+    }
+    return { userId: parsed.userId }
+  }
+
+  const checkMediaUrls = (account: Account, content: OutboundContent) => {
+    if (account.settings.allow_private_media) return
+    const urls: string[] = []
+    if ('media' in content && content.media.url) urls.push(content.media.url)
+    if (content.type === 'template') {
+      for (const c of content.template.components ?? []) for (const p of c.parameters) if ('url' in p) urls.push(p.url)
+    }
+    const bad = urls.find(isPrivateUrl)
+    if (bad) throw new ApiError('media_url_refused', `${bad} points at a private or loopback address; the provider could not fetch it (set allow_private_media on the account to allow it)`)
+  }
+
+  return {
+    async accept(tenantId: string, req: SendRequest, tenantCountry?: string): Promise<Accepted> {
+      const account = await pickAccount(tenantId, req.account)
+      const party = recipientOf(account, tenantCountry, req.to)
+      const content = contentOf(req)
+      checkMediaUrls(account, content)
+      const check = checkContent(content, account.adapter.capabilities(account.ctx.channel), { splitLongText: account.settings.split_long_text })
+      if (!check.ok) throw new ApiError(check.code, check.detail)
+      const now = clock.now()
+      const wireUrn = party.phone ? `tel:${party.phone}` : party.waId ? `whatsapp:${party.waId}` : `wauser:${party.userId}`
+      const ids = check.parts.map(() => newId('msg', now))
+      const envelopes = await store.write(async (tx) => {
+        const contact = await resolveContact(tx, tenantId, party, now)
+        const out: Envelope[] = []
+        for (const [i, part] of check.parts.entries()) {
+          const id = ids[i] as string
+          const row: MessageTable = {
+            id,
+            tenant_id: tenantId,
+            account_id: account.row.id,
+            contact_id: contact?.contactId ?? null,
+            direction: 'out',
+            type: part.type,
+            content: JSON.stringify(part),
+            urn: wireUrn,
+            status: 'queued',
+            provider_message_id: null,
+            error: null,
+            attempts: 0,
+            duplicate_risk: 0,
+            reply_to: req.reply_to ?? null,
+            reply_ref: req.reply_ref ?? null,
+            topic: null,
+            metadata: req.metadata || check.parts.length > 1 ? JSON.stringify({ ...req.metadata, ...(check.parts.length > 1 ? { part: i + 1, parts: ids } : {}) }) : null,
+            created_at: now,
+            updated_at: now,
+          }
+          await tx.insertInto('messages').values(row).execute()
+          await tx
+            .insertInto('message_history')
+            .values([
+              { message_id: id, status: 'accepted', provider_status: 'api', at: now, error: null },
+              { message_id: id, status: 'queued', provider_status: 'outbox', at: now, error: null },
+            ])
+            .execute()
+          // Parts share one run_at: the worker keeps per-recipient order by id, which sorts by creation.
+          await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now }).execute()
+          out.push(
+            await appendEvent(
+              tx,
+              {
+                tenantId,
+                type: 'message.status',
+                topic: topic('message', account.row.name, 'accepted'),
+                account: account.row.name,
+                data: { message: messageSummary(row, account.row.name, 'accepted') },
+              },
+              now,
+            ),
+          )
+        }
+        return out
+      })
+      opts.onQueued?.()
+      opts.onEvents?.(envelopes)
+      return { id: ids[0] as string, status: 'queued', ...(ids.length > 1 ? { parts: ids } : {}), envelopes }
+    },
+
+    async get(tenantId: string, id: string) {
+      const row = await store.read.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (!row) throw new ApiError('unknown_message', `no message ${id} in this tenant`)
+      const history = await store.read.selectFrom('message_history').selectAll().where('message_id', '=', id).orderBy('id').execute()
+      const account = await accounts.byId(row.account_id)
+      return {
+        ...messageView(row, account?.row.name ?? row.account_id),
+        history: history.map((h) => ({
+          status: h.status,
+          provider_status: h.provider_status,
+          at: iso(Number(h.at)),
+          ...(h.error ? { error: JSON.parse(h.error) as unknown } : {}),
+        })),
+      }
+    },
+
+    async list(tenantId: string, q: { account?: string; contact?: string; direction?: string; status?: string; limit: number; before?: string }) {
+      let query = store.read.selectFrom('messages').selectAll().where('tenant_id', '=', tenantId)
+      if (q.account) {
+        const account = await accounts.get(tenantId, q.account)
+        query = query.where('account_id', '=', account.row.id)
+      }
+      if (q.contact) query = query.where('contact_id', '=', q.contact)
+      if (q.direction) query = query.where('direction', '=', q.direction)
+      if (q.status) query = query.where('status', '=', q.status)
+      if (q.before) query = query.where('id', '<', q.before)
+      const rows = await query.orderBy('id', 'desc').limit(q.limit).execute()
+      const names = new Map<string, string>()
+      for (const r of rows) if (!names.has(r.account_id)) names.set(r.account_id, (await accounts.byId(r.account_id))?.row.name ?? r.account_id)
+      return {
+        data: rows.map((r) => messageView(r, names.get(r.account_id) ?? r.account_id)),
+        next_before: rows.length === q.limit ? rows[rows.length - 1]?.id : null,
+      }
+    },
+  }
+}
+
+export type MessageService = ReturnType<typeof createMessageService>
+
+/** The API view of a message row. */
+export function messageView(row: MessageTable, accountName: string) {
+  const content = JSON.parse(row.content) as Record<string, unknown>
+  const { type: _type, ...body } = content
+  return {
+    id: row.id,
+    account: accountName,
+    direction: row.direction,
+    type: row.type,
+    [row.direction === 'out' ? 'to' : 'from']: row.urn,
+    contact_id: row.contact_id,
+    status: row.status,
+    ...body,
+    provider_message_id: row.provider_message_id,
+    error: row.error ? (JSON.parse(row.error) as unknown) : null,
+    attempts: row.attempts,
+    duplicate_risk: row.duplicate_risk,
+    reply_to: row.reply_to,
+    reply_ref: row.reply_ref,
+    topic: row.topic,
+    metadata: row.metadata ? (JSON.parse(row.metadata) as unknown) : null,
+    created_at: iso(Number(row.created_at)),
+    updated_at: iso(Number(row.updated_at)),
+  }
+}
+
+/** The message as carried in events: enough to act on without a lookup. */
+export function messageSummary(row: MessageTable, accountName: string, status: string, extra: Record<string, unknown> = {}) {
+  return {
+    id: row.id,
+    account: accountName,
+    direction: row.direction,
+    type: row.type,
+    [row.direction === 'out' ? 'to' : 'from']: row.urn,
+    contact_id: row.contact_id,
+    status,
+    provider_message_id: row.provider_message_id,
+    reply_ref: row.reply_ref,
+    metadata: row.metadata ? (JSON.parse(row.metadata) as unknown) : null,
+    ...extra,
+  }
+}
+
+export async function loadMessage(tx: Tx, id: string) {
+  return tx.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+}

@@ -1,0 +1,62 @@
+/**
+ * The catalog of API error codes: stable, greppable, each with its HTTP status and title. Bodies
+ * are `application/problem+json` (RFC 9457) with `code` beside `type`/`title`/`status`/`detail`.
+ */
+export const PROBLEMS = {
+  // Request shape
+  malformed_json: { status: 400, title: 'The body is not valid JSON' },
+  invalid_request: { status: 400, title: 'The request does not match the schema' },
+  unknown_message_type: { status: 400, title: 'Unknown message type' },
+  unsupported_media_type: { status: 415, title: 'Unsupported content type' },
+  payload_too_large: { status: 413, title: 'The body is too large' },
+  // Auth
+  unauthorized: { status: 401, title: 'Missing or invalid API key' },
+  invalid_signature: { status: 401, title: 'Webhook signature missing or invalid' },
+  // Resources
+  not_found: { status: 404, title: 'Not found' },
+  unknown_account: { status: 404, title: 'Unknown account' },
+  unknown_message: { status: 404, title: 'Unknown message' },
+  unknown_contact: { status: 404, title: 'Unknown contact' },
+  route_not_found: { status: 404, title: 'No such route' },
+  method_not_allowed: { status: 405, title: 'Method not allowed' },
+  // Semantics
+  invalid_recipient: { status: 422, title: 'The recipient is not a valid number or WhatsApp id' },
+  invalid_phone_number: { status: 422, title: 'The phone number is not valid' },
+  invalid_account_config: { status: 422, title: 'The provider configuration is invalid' },
+  account_required: { status: 422, title: 'Say which account sends the message' },
+  account_name_taken: { status: 409, title: 'Account name already in use' },
+  account_route_taken: { status: 409, title: 'Another account already uses this provider address' },
+  account_in_use: { status: 409, title: 'The account has messages' },
+  provider_unavailable: { status: 422, title: 'Provider not available' },
+  unsupported_message_type: { status: 422, title: 'The provider cannot send this message type' },
+  media_unsupported: { status: 422, title: 'The provider does not accept this media type' },
+  media_too_large: { status: 422, title: 'The media is larger than the provider accepts' },
+  media_url_refused: { status: 422, title: 'The media URL points at a private or loopback address' },
+  text_too_long: { status: 422, title: 'The text is longer than the provider accepts' },
+  invalid_cursor: { status: 400, title: 'The cursor is not valid' },
+  // Idempotency (draft-ietf-httpapi-idempotency-key-header)
+  idempotency_key_reused: { status: 422, title: 'Idempotency key reused with a different request' },
+  idempotency_key_in_flight: { status: 409, title: 'A request with this idempotency key is still being processed' },
+  invalid_idempotency_key: { status: 400, title: 'The Idempotency-Key header is not valid' },
+  // Sandbox
+  not_a_sandbox_account: { status: 404, title: 'Not a sandbox account' },
+  // Server side
+  store_unavailable: { status: 503, title: 'The store is unavailable; retry later' },
+  internal_error: { status: 500, title: 'Internal error' },
+} as const satisfies Record<string, { status: number; title: string }>
+
+export type ProblemCode = keyof typeof PROBLEMS
+
+export interface ProblemBody {
+  type: string
+  code: ProblemCode
+  title: string
+  status: number
+  detail: string
+  [extra: string]: unknown
+}
+
+export function problem(code: ProblemCode, detail: string, extra: Record<string, unknown> = {}): ProblemBody {
+  const entry = PROBLEMS[code]
+  return { type: `urn:wagate:problem:${code}`, code, title: entry.title, status: entry.status, detail, ...extra }
+}

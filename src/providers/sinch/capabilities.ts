@@ -1,0 +1,47 @@
+import type { Capabilities, Channel } from '../types.js'
+import { WHATSAPP_TEXT_MAX } from './message.js'
+
+/**
+ * What the Sinch adapter can send on WhatsApp. Media types are DOCS-WA's list (sinch.md §5); the
+ * image limit is Sinch's 5 MB, the others are WhatsApp's own limits (inference). Sinch accounts are
+ * WhatsApp senders only, so the `sms` channel offers nothing.
+ */
+
+const MB = 1024 * 1024
+
+const DOCUMENT_MIME_TYPES = [
+  'text/plain',
+  'text/csv',
+  'application/pdf',
+  'application/msword',
+  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  'application/vnd.ms-excel',
+  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+  'application/vnd.ms-powerpoint',
+  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+  'application/zip',
+] as const
+
+export const SINCH_WHATSAPP_CAPABILITIES: Capabilities = {
+  types: ['text', 'image', 'audio', 'video', 'document', 'template', 'interactive', 'location'],
+  media: {
+    image: { mimeTypes: ['image/jpeg', 'image/png'], maxBytes: 5 * MB },
+    video: { mimeTypes: ['video/mp4', 'video/3gpp', 'video/3gp'], maxBytes: 16 * MB },
+    audio: { mimeTypes: ['audio/aac', 'audio/mp4', 'audio/amr', 'audio/mpeg', 'audio/ogg'], maxBytes: 16 * MB },
+    document: { mimeTypes: DOCUMENT_MIME_TYPES, maxBytes: 100 * MB },
+  },
+  textMaxLength: WHATSAPP_TEXT_MAX,
+  // Captions travel as a card description; WhatsApp cuts captions at 1024 characters.
+  captionMaxLength: 1024,
+  userIdRecipients: false,
+}
+
+const NOTHING: Capabilities = { types: [], media: {}, textMaxLength: 0, captionMaxLength: 0, userIdRecipients: false }
+
+/**
+ * @example
+ * sinchCapabilities('whatsapp').textMaxLength // 4096
+ */
+export function sinchCapabilities(channel: Channel): Capabilities {
+  return channel === 'whatsapp' ? SINCH_WHATSAPP_CAPABILITIES : NOTHING
+}

@@ -1,0 +1,111 @@
+import { randomBytes } from 'node:crypto'
+import type { Account } from './engine/accounts.js'
+import type { Gateway } from './gateway.js'
+import type { SandboxHooks } from './http/routes/sandbox.js'
+import { createMetaSimulator } from './simulators/meta/index.js'
+import type { Simulator, SimulatedInbound, StatusTimings } from './simulators/types.js'
+
+/**
+ * The in-process sandbox behind `npm start`: each provider's simulator on a loopback port and one
+ * ready account per provider pointed at it. Accounts survive restarts (their secrets stay in the
+ * store); only the simulator URL changes and is patched in at each start.
+ *
+ * @example
+ * const sandbox = await startSandbox(gateway)
+ * sandbox.accounts // [{ name: 'sandbox-meta', … }]
+ */
+export interface SandboxProvider {
+  provider: Account['row']['provider']
+  name: string
+  phoneNumber: string
+  /** Config for a new account (secrets generated here, once). */
+  initialConfig(): Record<string, unknown>
+  /** Starts the simulator and registers the account with it. */
+  start(account: Account, gatewayUrl: string): Promise<Simulator>
+  /** The account's key in the simulator (Meta phone_number_id, Twilio sender number…). */
+  key(account: Account): string
+  /** Config to patch after the simulator started (its URL). */
+  pointAt(sim: Simulator): Record<string, unknown>
+}
+
+const secret = () => randomBytes(18).toString('base64url')
+
+export function metaSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
+  return {
+    provider: 'meta',
+    name: 'sandbox-meta',
+    phoneNumber: '+14155552671',
+    initialConfig: () => ({ phone_number_id: '100000000000001', access_token: `EAAsandbox${secret()}`, app_secret: secret(), verify_token: secret() }),
+    async start(account, gatewayUrl) {
+      const config = account.rawConfig
+      const sim = createMetaSimulator({
+        ...(timings ? { timings } : {}),
+        accounts: [
+          {
+            phoneNumberId: String(config.phone_number_id),
+            displayPhoneNumber: account.row.phone_number.replace(/\D/g, ''),
+            accessToken: String(config.access_token),
+            appSecret: String(config.app_secret),
+            webhookUrl: `${gatewayUrl}/webhooks/meta/${account.row.name}`,
+          },
+        ],
+      })
+      await sim.start()
+      return sim
+    },
+    key: (account) => String(account.rawConfig.phone_number_id),
+    pointAt: (sim) => ({ base_url: sim.url }),
+  }
+}
+
+export interface RunningSandbox {
+  accounts: Account[]
+  simulators: Map<string, Simulator>
+  hooks: SandboxHooks
+  stop(): Promise<void>
+}
+
+export async function startSandbox(gateway: Gateway, providers: SandboxProvider[] = [metaSandbox()]): Promise<RunningSandbox> {
+  const simulators = new Map<string, Simulator>()
+  const keys = new Map<string, (a: Account) => string>()
+  const accounts: Account[] = []
+  for (const p of providers) {
+    if (!gateway.registry.get(p.provider)) continue
+    let account = await gateway.accounts.find(gateway.tenantId, p.name)
+    if (!account) {
+      account = await gateway.accounts.create(
+        gateway.tenantId,
+        { name: p.name, provider: p.provider as 'meta', phone_number: p.phoneNumber, channel: 'whatsapp', config: p.initialConfig(), window_policy: 'send', rate_limit: 80 },
+        { sandbox: true },
+      )
+    }
+    const sim = await p.start(account, gateway.url)
+    account = await gateway.accounts.update(gateway.tenantId, account.row.id, { config: p.pointAt(sim) })
+    simulators.set(account.row.id, sim)
+    keys.set(account.row.id, p.key)
+    accounts.push(account)
+  }
+
+  const hooks: SandboxHooks = {
+    async inbound(account, message: SimulatedInbound) {
+      const sim = simulators.get(account.row.id)
+      const key = keys.get(account.row.id)
+      if (!sim || !key) throw new Error(`no simulator runs for ${account.row.name}`)
+      let replyTo = message.reply_to
+      if (replyTo?.startsWith('msg_')) {
+        const row = await gateway.store.read.selectFrom('messages').select('provider_message_id').where('id', '=', replyTo).executeTakeFirst()
+        replyTo = row?.provider_message_id ?? replyTo
+      }
+      return sim.inbound(key(account), { ...message, ...(replyTo ? { reply_to: replyTo } : {}) })
+    },
+  }
+  gateway.setSandbox(hooks)
+  return {
+    accounts,
+    simulators,
+    hooks,
+    async stop() {
+      for (const sim of simulators.values()) await sim.stop()
+    },
+  }
+}

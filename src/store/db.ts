@@ -1,0 +1,154 @@
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, Migrator, SqliteDialect, sql } from 'kysely'
+import { migrationProvider, type Dialect } from './migrations.js'
+import type { Database } from './schema.js'
+
+/**
+ * The store: one Kysely schema for SQLite (embedded default) and PostgreSQL. Writes go through
+ * `write()`, which on SQLite groups every transaction requested in the same tick into one commit
+ * (each in its own savepoint, so one failing caller does not undo the others): an acknowledgement
+ * is durable (WAL, synchronous=FULL) and a burst pays for one fsync, not one per request.
+ *
+ * @example
+ * const store = await openStore({ dataDir: './data' })
+ * await store.write((tx) => tx.insertInto('tenants').values(row).execute())
+ */
+export type Tx = Kysely<Database>
+
+export interface Store {
+  dialect: Dialect
+  /** Reads that need not see an unfinished write (SQLite: a second connection; WAL lets it run alongside). */
+  read: Kysely<Database>
+  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
+  /** Number of commits and of transactions they carried, for metrics and benchmarks. */
+  stats(): { commits: number; transactions: number }
+  ping(): Promise<boolean>
+  close(): Promise<void>
+}
+
+export interface OpenStoreOptions {
+  /** Directory of `wagate.db`; `:memory:` for a throwaway database (tests). */
+  dataDir: string
+  /** Longest group of transactions committed together. */
+  maxBatch?: number
+}
+
+export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  const inMemory = options.dataDir === ':memory:'
+  let file = ':memory:'
+  if (!inMemory) {
+    mkdirSync(options.dataDir, { recursive: true })
+    file = join(options.dataDir, 'wagate.db')
+  }
+  const writerDb = new SQLite(file)
+  writerDb.pragma('journal_mode = WAL')
+  writerDb.pragma('synchronous = FULL')
+  writerDb.pragma('foreign_keys = ON')
+  writerDb.pragma('busy_timeout = 5000')
+  const writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: writerDb }) })
+
+  const migrator = new Migrator({ db: writer, provider: migrationProvider('sqlite') })
+  const { error } = await migrator.migrateToLatest()
+  if (error) throw error instanceof Error ? error : new Error(String(error))
+
+  let readerDb: SQLite.Database | undefined
+  let reader = writer
+  if (!inMemory) {
+    readerDb = new SQLite(file, { readonly: true })
+    readerDb.pragma('busy_timeout = 5000')
+    reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: readerDb }) })
+  }
+
+  const committer = createGroupCommitter(writer, options.maxBatch ?? 512)
+  return {
+    dialect: 'sqlite',
+    read: reader,
+    write: committer.write,
+    stats: committer.stats,
+    async ping() {
+      await sql`select 1`.execute(reader)
+      return true
+    },
+    async close() {
+      await committer.drain()
+      if (reader !== writer) await reader.destroy()
+      await writer.destroy()
+    },
+  }
+}
+
+interface Job {
+  fn: (tx: Tx) => Promise<unknown>
+  resolve: (value: unknown) => void
+  reject: (error: unknown) => void
+}
+
+function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
+  let queue: Job[] = []
+  let running: Promise<void> | undefined
+  let commits = 0
+  let transactions = 0
+
+  const runBatch = async (batch: Job[]) => {
+    const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
+    try {
+      await db.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn)
+        try {
+          for (const job of batch) {
+            await sql`savepoint g`.execute(conn)
+            try {
+              const value = await job.fn(conn)
+              await sql`release g`.execute(conn)
+              outcomes.push({ ok: true, value })
+            } catch (error) {
+              await sql`rollback to g`.execute(conn)
+              await sql`release g`.execute(conn)
+              outcomes.push({ ok: false, error })
+            }
+          }
+          await sql`commit`.execute(conn)
+        } catch (error) {
+          await sql`rollback`.execute(conn).catch(() => undefined)
+          throw error
+        }
+      })
+    } catch (error) {
+      for (const job of batch) job.reject(error)
+      return
+    }
+    commits++
+    transactions += batch.length
+    batch.forEach((job, i) => {
+      const outcome = outcomes[i]
+      if (outcome?.ok) job.resolve(outcome.value)
+      else job.reject(outcome ? outcome.error : new Error('transaction outcome missing'))
+    })
+  }
+
+  const loop = async () => {
+    // Yield once so every write requested in this tick joins the batch.
+    await new Promise<void>((resolve) => setImmediate(resolve))
+    while (queue.length > 0) {
+      const batch = queue.slice(0, maxBatch)
+      queue = queue.slice(batch.length)
+      await runBatch(batch)
+    }
+    running = undefined
+  }
+
+  return {
+    write<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (v: unknown) => void, reject })
+        running ??= loop()
+      })
+    },
+    stats: () => ({ commits, transactions }),
+    async drain() {
+      while (running) await running
+    },
+  }
+}

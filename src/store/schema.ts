@@ -1,0 +1,160 @@
+import type { Generated } from 'kysely'
+
+/**
+ * Table shapes. Times are unix milliseconds (bigint), JSON is stored as text, so one schema serves
+ * SQLite and PostgreSQL with the same queries.
+ */
+export interface TenantTable {
+  id: string
+  name: string
+  default_country: string | null
+  created_at: number
+}
+
+export interface ApiKeyTable {
+  id: string
+  tenant_id: string
+  key_hash: string
+  /** First characters of the key, to tell keys apart in listings. */
+  prefix: string
+  created_at: number
+}
+
+export interface AccountTable {
+  id: string
+  tenant_id: string
+  name: string
+  provider: string
+  channel: string
+  phone_number: string
+  /** Provider config sealed with the instance secret key. */
+  config_sealed: string
+  /** Provider-side address used for app-wide webhook routing (Meta phone_number_id). */
+  route_key: string | null
+  default_country: string | null
+  window_policy: string
+  rate_limit: number
+  /** JSON: sandbox flag, interaction template, split_long_text, allow_private_media… */
+  settings: string
+  created_at: number
+  updated_at: number
+}
+
+export interface ContactTable {
+  id: string
+  tenant_id: string
+  name: string | null
+  state: string
+  created_at: number
+  updated_at: number
+}
+
+export interface ContactUrnTable {
+  id: string
+  tenant_id: string
+  contact_id: string
+  urn: string
+  unreachable_until: number | null
+  unreachable_reason: string | null
+  created_at: number
+}
+
+export interface MessageTable {
+  id: string
+  tenant_id: string
+  account_id: string
+  contact_id: string | null
+  direction: string
+  type: string
+  /** JSON of the normalized content (outbound) or parsed inbound fields. */
+  content: string
+  /** The address used on the wire: `tel:+…`, `whatsapp:…`, `wauser:…`. */
+  urn: string
+  status: string
+  provider_message_id: string | null
+  /** JSON NormalizedError. */
+  error: string | null
+  attempts: number
+  /** Sends that may have reached the provider before a retry (timeouts): possible duplicates. */
+  duplicate_risk: number
+  reply_to: string | null
+  reply_ref: string | null
+  topic: string | null
+  metadata: string | null
+  created_at: number
+  updated_at: number
+}
+
+export interface MessageHistoryTable {
+  id: Generated<number>
+  message_id: string
+  status: string
+  provider_status: string
+  at: number
+  /** JSON NormalizedError, for failed. */
+  error: string | null
+}
+
+export interface ParkedStatusTable {
+  id: Generated<number>
+  account_id: string
+  provider_message_id: string
+  provider_status: string
+  /** JSON StatusUpdate. */
+  payload: string
+  received_at: number
+}
+
+export interface OutboxTable {
+  message_id: string
+  account_id: string
+  run_at: number
+  attempts: number
+  lease_owner: string | null
+  lease_until: number | null
+  created_at: number
+}
+
+export interface EventTable {
+  seq: Generated<number>
+  id: string
+  tenant_id: string
+  type: string
+  topic: string
+  account: string | null
+  created_at: number
+  /** JSON of the envelope's `data`. */
+  data: string
+}
+
+export interface IdempotencyTable {
+  tenant_id: string
+  key: string
+  request_hash: string
+  state: string
+  response_status: number | null
+  response_body: string | null
+  created_at: number
+}
+
+export interface ConversationTable {
+  account_id: string
+  contact_id: string
+  last_inbound_at: number | null
+  updated_at: number
+}
+
+export interface Database {
+  tenants: TenantTable
+  api_keys: ApiKeyTable
+  accounts: AccountTable
+  contacts: ContactTable
+  contact_urns: ContactUrnTable
+  messages: MessageTable
+  message_history: MessageHistoryTable
+  parked_statuses: ParkedStatusTable
+  outbox: OutboxTable
+  events: EventTable
+  idempotency_keys: IdempotencyTable
+  conversations: ConversationTable
+}

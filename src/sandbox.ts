@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto'
 import type { Account } from './engine/accounts.js'
 import type { Gateway } from './gateway.js'
 import type { SandboxHooks } from './http/routes/sandbox.js'
+import { createGupshupSimulator } from './simulators/gupshup/index.js'
 import { createMetaSimulator } from './simulators/meta/index.js'
+import { createSinchSimulator } from './simulators/sinch/index.js'
+import { createTwilioSimulator } from './simulators/twilio/index.js'
 import type { Simulator, SimulatedInbound, StatusTimings } from './simulators/types.js'
 
 /**
@@ -58,6 +61,69 @@ export function metaSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
   }
 }
 
+const hex = (bytes: number) => randomBytes(bytes).toString('hex')
+
+export function twilioSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
+  return {
+    provider: 'twilio',
+    name: 'sandbox-twilio',
+    phoneNumber: '+14155238886',
+    initialConfig: () => ({ account_sid: `AC${hex(16)}`, auth_token: hex(16) }),
+    async start(account, gatewayUrl) {
+      const sim = createTwilioSimulator({
+        ...(timings ? { timings } : {}),
+        accounts: [{ accountSid: String(account.rawConfig.account_sid), authToken: String(account.rawConfig.auth_token), numbers: [account.row.phone_number], inboundWebhookUrl: `${gatewayUrl}/webhooks/twilio/${account.row.name}` }],
+      })
+      await sim.start()
+      return sim
+    },
+    key: (account) => account.row.phone_number,
+    pointAt: (sim) => ({ base_url: sim.url }),
+  }
+}
+
+export function sinchSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
+  return {
+    provider: 'sinch',
+    name: 'sandbox-sinch',
+    phoneNumber: '+12025550143',
+    initialConfig: () => ({ project_id: `prj-${hex(6)}`, app_id: `app-${hex(6)}`, key_id: `key-${hex(6)}`, key_secret: secret(), webhook_secret: secret(), region: 'us' }),
+    async start(account, gatewayUrl) {
+      const c = account.rawConfig
+      const sim = createSinchSimulator({
+        ...(timings ? { timings } : {}),
+        apps: [{ projectId: String(c.project_id), appId: String(c.app_id), keyId: String(c.key_id), keySecret: String(c.key_secret), webhookSecret: String(c.webhook_secret), webhookUrl: `${gatewayUrl}/webhooks/sinch/${account.row.name}`, senderNumber: account.row.phone_number }],
+      })
+      await sim.start()
+      return sim
+    },
+    key: (account) => String(account.rawConfig.app_id),
+    pointAt: (sim) => ({ base_url: sim.url, auth_url: `${sim.url}/oauth2/token` }),
+  }
+}
+
+export function gupshupSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
+  return {
+    provider: 'gupshup',
+    name: 'sandbox-gupshup',
+    phoneNumber: '+14155551000',
+    initialConfig: () => ({ api_key: secret(), app_name: `sandboxapp${hex(3)}` }),
+    async start(account) {
+      const sim = createGupshupSimulator({
+        host: '127.0.0.1',
+        ...(timings ? { timings } : {}),
+        apps: [{ appName: String(account.rawConfig.app_name), apiKey: String(account.rawConfig.api_key), sourceNumber: account.row.phone_number.replace(/\D/g, ''), callbackUrl: account.ctx.webhookUrl }],
+      })
+      await sim.start()
+      return sim
+    },
+    key: (account) => String(account.rawConfig.app_name),
+    pointAt: (sim) => ({ base_url: sim.url }),
+  }
+}
+
+export const ALL_SANDBOXES = (timings?: Partial<StatusTimings>) => [metaSandbox(timings), twilioSandbox(timings), sinchSandbox(timings), gupshupSandbox(timings)]
+
 export interface RunningSandbox {
   accounts: Account[]
   simulators: Map<string, Simulator>
@@ -65,7 +131,7 @@ export interface RunningSandbox {
   stop(): Promise<void>
 }
 
-export async function startSandbox(gateway: Gateway, providers: SandboxProvider[] = [metaSandbox()]): Promise<RunningSandbox> {
+export async function startSandbox(gateway: Gateway, providers: SandboxProvider[] = ALL_SANDBOXES()): Promise<RunningSandbox> {
   const simulators = new Map<string, Simulator>()
   const keys = new Map<string, (a: Account) => string>()
   const accounts: Account[] = []
@@ -75,7 +141,7 @@ export async function startSandbox(gateway: Gateway, providers: SandboxProvider[
     if (!account) {
       account = await gateway.accounts.create(
         gateway.tenantId,
-        { name: p.name, provider: p.provider as 'meta', phone_number: p.phoneNumber, channel: 'whatsapp', config: p.initialConfig(), window_policy: 'send', rate_limit: 80 },
+        { name: p.name, provider: p.provider as 'meta' | 'twilio' | 'sinch' | 'gupshup', phone_number: p.phoneNumber, channel: 'whatsapp', config: p.initialConfig(), window_policy: 'send', rate_limit: 80 },
         { sandbox: true },
       )
     }

@@ -1,5 +1,8 @@
 import type { ProviderAdapter, ProviderId } from './types.js'
+import { createGupshupAdapter } from './gupshup/index.js'
 import { createMetaAdapter } from './meta/index.js'
+import { createSinchAdapter } from './sinch/index.js'
+import { createTwilioAdapter } from './twilio/index.js'
 
 /**
  * The adapters this build knows, by provider id. Each is created once per process: adapters may
@@ -18,7 +21,8 @@ export interface Registry {
 
 export function createRegistry(extra: AnyAdapter[] = []): Registry {
   const adapters = new Map<string, AnyAdapter>()
-  for (const adapter of [createMetaAdapter() as unknown as AnyAdapter, ...extra]) adapters.set(adapter.id, adapter)
+  const builtIn = [createMetaAdapter(), createTwilioAdapter(), createSinchAdapter(), createGupshupAdapter()] as unknown as AnyAdapter[]
+  for (const adapter of [...builtIn, ...extra]) adapters.set(adapter.id, adapter)
   return {
     get: (id) => adapters.get(id),
     ids: () => [...adapters.keys()] as ProviderId[],

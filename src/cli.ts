@@ -44,6 +44,8 @@ async function main(argv: string[]) {
     throw err
   }
   const dev = command === 'dev'
+  // The sandbox is for trying things at a terminal: request logs would bury the printed curl lines.
+  if (dev && !process.env.WAGATE_LOG_LEVEL) config = { ...config, WAGATE_LOG_LEVEL: 'warn' }
   let devKey: string | undefined
   if (dev && !config.WAGATE_API_KEY) {
     // The sandbox keeps its key beside its data (0600) so that every start can print a working curl.

@@ -8,7 +8,14 @@ import { z } from 'zod'
  * const config = loadConfig(process.env)
  */
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')
-const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max)
+/** Digits only: `Number()` would read " " as 0 (a random port), "0x10" as 16 and "1e3" as 1000. */
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number (digits only)')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
 
 export const configSchema = z.object({
   WAGATE_PORT: int(0, 65535).default(3000),

@@ -31,10 +31,15 @@ export function createSecretBox(key: Buffer): SecretBox {
       return `v1.${iv.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}.${ct.toString('base64url')}`
     },
     open(sealed) {
-      const [version, iv, tag, ct] = sealed.split('.')
-      if (version !== 'v1' || !iv || !tag || ct === undefined) throw new Error('sealed value has an unknown format')
-      const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64url'))
-      decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+      const fields = sealed.split('.')
+      const [version, iv, tag, ct] = fields
+      if (fields.length !== 4 || version !== 'v1' || !iv || !tag || ct === undefined) throw new Error('sealed value has an unknown format')
+      const ivBytes = Buffer.from(iv, 'base64url')
+      const tagBytes = Buffer.from(tag, 'base64url')
+      // GCM would accept a tag cut down to 4 bytes, and with it a forgery at 1 in 2^32: insist on 16.
+      if (ivBytes.length !== 12 || tagBytes.length !== 16) throw new Error('sealed value has an unknown format')
+      const decipher = createDecipheriv('aes-256-gcm', key, ivBytes, { authTagLength: 16 })
+      decipher.setAuthTag(tagBytes)
       return Buffer.concat([decipher.update(Buffer.from(ct, 'base64url')), decipher.final()]).toString('utf8')
     },
   }
@@ -53,8 +58,9 @@ export function newWebhookToken(): string {
 }
 
 export function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8')
-  const y = Buffer.from(b, 'utf8')
+  // UTF-16 code units, not UTF-8: UTF-8 turns every lone surrogate into the same U+FFFD bytes.
+  const x = Buffer.from(a, 'utf16le')
+  const y = Buffer.from(b, 'utf16le')
   if (x.length !== y.length) {
     timingSafeEqual(x, x)
     return false

@@ -14,6 +14,7 @@ import { createInboundPipeline } from './engine/inbound.js'
 import { createMemoryLimiter, type RateLimiter } from './engine/limiter.js'
 import { createMessageService, type MessageService } from './engine/messages.js'
 import { createOutboxWorker, type OutboxWorker } from './engine/outbox.js'
+import { createSubscriptionDispatcher } from './engine/subscriptions/dispatcher.js'
 import { createAuthenticator, ensureDefaultTenant } from './engine/tenants.js'
 import { buildApp } from './http/app.js'
 import type { SandboxHooks } from './http/routes/sandbox.js'
@@ -104,6 +105,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     onEvents,
   })
   const inbound = createInboundPipeline({ store, clock, onEvents })
+  const subscriptions = createSubscriptionDispatcher({ store, box, clock, logger: logger.child({ component: 'subscriptions' }), onEvents })
   const { tenantId, generatedKey } = await ensureDefaultTenant(store, clock, config.WAGATE_API_KEY)
   if (generatedKey) secrets.add(generatedKey)
 
@@ -160,10 +162,12 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       const port = Number(new URL(address).port)
       if (!config.WAGATE_PUBLIC_URL) baseUrl = publicUrlOf(config, port)
       if (config.WAGATE_ROLE !== 'api') worker.start()
+      if (config.WAGATE_ROLE !== 'api') subscriptions.start()
       return baseUrl
     },
     async close() {
       await worker.stop()
+      await subscriptions.stop()
       await app.close()
       await dispatcher.close()
       await store.close()

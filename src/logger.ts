@@ -30,9 +30,16 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions): Logger {
   const secrets = opts.secrets ?? new Set<string>()
-  const mask = (s: string) => {
-    let out = s
-    for (const secret of secrets) if (secret.length >= 6 && out.includes(secret)) out = out.split(secret).join('[redacted]')
+  const mask = (line: string) => {
+    let out = line
+    // Longest first, so a secret that contains another is not left half-masked; each also in its
+    // JSON-escaped form, since that is how a quote, backslash or control character reaches the line.
+    const ordered = [...secrets].filter((s) => s.length >= 6).sort((a, b) => b.length - a.length)
+    for (const secret of ordered) {
+      for (const form of new Set([secret, JSON.stringify(secret).slice(1, -1)])) {
+        if (out.includes(form)) out = out.split(form).join('[redacted]')
+      }
+    }
     return out
   }
   return pino(

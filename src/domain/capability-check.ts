@@ -22,7 +22,9 @@ export function checkContent(content: OutboundContent, caps: Capabilities, opts:
     if (!opts.splitLongText) {
       return { ok: false, code: 'text_too_long', detail: `text is ${content.text.length} characters; this provider takes at most ${caps.textMaxLength} (splitting is off for this account)` }
     }
-    return { ok: true, parts: splitText(content.text, caps.textMaxLength).map((text) => ({ ...content, text })) }
+    const parts = splitText(content.text, caps.textMaxLength)
+    if (parts.length === 0) return { ok: false, code: 'text_too_long', detail: `text is ${content.text.length} characters of white space only; this provider takes at most ${caps.textMaxLength}` }
+    return { ok: true, parts: parts.map((text) => ({ ...content, text })) }
   }
   if ('media' in content) {
     const limit = caps.media[content.type]
@@ -47,17 +49,21 @@ export function checkContent(content: OutboundContent, caps: Capabilities, opts:
  * white space at the cut points.
  */
 export function splitText(text: string, max: number): string[] {
+  if (!(max >= 1)) throw new RangeError(`splitText needs a limit of at least 1 character (got ${max})`)
   const parts: string[] = []
   let rest = text
   while (rest.length > max) {
     const window = rest.slice(0, max)
-    let cut = Math.max(window.lastIndexOf('\n\n'), -1)
+    let cut = window.lastIndexOf('\n\n')
     if (cut < max / 2) cut = window.lastIndexOf('\n')
     if (cut < max / 2) cut = window.lastIndexOf(' ')
     if (cut < max / 2) cut = max
+    // Keep a surrogate pair whole; only a 1-character limit leaves no other way forward.
     const code = rest.charCodeAt(cut - 1)
-    if (code >= 0xd800 && code <= 0xdbff) cut -= 1
-    parts.push(rest.slice(0, cut).trimEnd())
+    if (cut > 1 && code >= 0xd800 && code <= 0xdbff) cut -= 1
+    // A window of nothing but white space would give an empty part, which no provider sends.
+    const part = rest.slice(0, cut).trimEnd()
+    if (part.length > 0) parts.push(part)
     rest = rest.slice(cut).replace(/^\s+/, '')
   }
   if (rest.length > 0) parts.push(rest)
@@ -72,7 +78,8 @@ export function isPrivateUrl(value: string): boolean {
   } catch {
     return false
   }
-  host = host.replace(/^\[|\]$/g, '')
+  // `localhost.` (fully qualified) resolves like `localhost`.
+  host = host.replace(/^\[|\]$/g, '').replace(/\.$/, '')
   if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal')) return true
   const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host)
   if (v4) {
@@ -80,7 +87,7 @@ export function isPrivateUrl(value: string): boolean {
     return a === 10 || a === 127 || a === 0 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127)
   }
   if (host.includes(':')) {
-    return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || host.startsWith('fe80') || host.startsWith('::ffff:')
+    return host === '::1' || host === '::' || host.startsWith('fc') || host.startsWith('fd') || /^fe[89ab]/.test(host) || host.startsWith('::ffff:')
   }
   return false
 }

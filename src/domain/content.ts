@@ -111,7 +111,9 @@ export const InteractiveSchema = z.discriminatedUnion('type', [
             .strict(),
         )
         .min(1)
-        .max(10),
+        .max(10)
+        // WhatsApp counts rows across all sections: 10 in total, not 10 per section.
+        .refine((sections) => sections.reduce((n, section) => n + section.rows.length, 0) <= 10, { message: 'a list holds at most 10 rows in total' }),
     })
     .strict(),
 ])
@@ -150,8 +152,12 @@ export type OutboundContent =
 export function mimeFromName(name: string | undefined): string | undefined {
   if (!name) return undefined
   const path = name.split(/[?#]/)[0] ?? ''
-  const ext = path.slice(path.lastIndexOf('.') + 1).toLowerCase()
-  return EXTENSION_MIME[ext]
+  const base = path.slice(path.lastIndexOf('/') + 1)
+  const dot = base.lastIndexOf('.')
+  // A name without a dot ("pdf") has no extension; and `constructor` must not reach Object.prototype.
+  if (dot < 0) return undefined
+  const ext = base.slice(dot + 1).toLowerCase()
+  return Object.hasOwn(EXTENSION_MIME, ext) ? EXTENSION_MIME[ext] : undefined
 }
 
 const EXTENSION_MIME: Record<string, string> = {

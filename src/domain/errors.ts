@@ -116,7 +116,8 @@ export function normalizeProviderCode(
   providerMessage?: string,
 ): NormalizedError {
   const key = providerCode === undefined ? undefined : String(providerCode)
-  const code: ErrorCode = (key !== undefined && table[key]) || 'unknown'
+  // Own keys only: a provider code like "constructor" must not find Object.prototype's.
+  const code: ErrorCode = (key !== undefined && Object.hasOwn(table, key) && table[key]) || 'unknown'
   return {
     code,
     retryable: isRetryable(code),

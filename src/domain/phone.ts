@@ -1,4 +1,5 @@
 import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/max'
+import { equivalentNumbers } from './equivalents.js'
 
 /**
  * Recipient parsing (DESIGN §7): numbers through libphonenumber-js (the `max` metadata, so that a
@@ -24,7 +25,10 @@ export function isUserId(value: string): boolean {
 
 export function parsePhone(input: string, defaultCountry?: string): { ok: true; e164: string } | { ok: false; reason: string } {
   const trimmed = input.trim()
-  if (!/^[+\d][\d\s().-]*$/.test(trimmed)) return { ok: false, reason: `"${input}" is not a phone number (digits, spaces, dashes and a leading + only)` }
+  // An opening parenthesis may lead: "(415) 555-2671" is how most national numbers are written.
+  if (!/^\+?[\d\s().-]*\d[\d\s().-]*$/.test(trimmed)) {
+    return { ok: false, reason: `"${input}" is not a phone number (digits, spaces, dashes, parentheses and a leading + only)` }
+  }
   const international = trimmed.startsWith('+')
   const country = defaultCountry?.toUpperCase()
   if (!international && !country) {
@@ -32,7 +36,12 @@ export function parsePhone(input: string, defaultCountry?: string): { ok: true; 
   }
   const parsed = parsePhoneNumberFromString(trimmed, international ? undefined : (country as CountryCode))
   if (!parsed) return { ok: false, reason: `"${input}" could not be read as a phone number` }
-  if (!parsed.isValid()) return { ok: false, reason: `${parsed.number} is not a valid number for ${parsed.country ?? `+${parsed.countryCallingCode}`}` }
+  // WhatsApp's legacy forms (+52 1 …, a Brazilian mobile without its ninth digit) are no longer
+  // valid numbers but still name real WhatsApp users: accept them as written when their
+  // equivalent form is valid, so the wa_id a provider reveals can be learned against them.
+  if (!parsed.isValid() && !equivalentNumbers(parsed.number).slice(1).some((alt) => parsePhoneNumberFromString(alt)?.isValid())) {
+    return { ok: false, reason: `${parsed.number} is not a valid number for ${parsed.country ?? `+${parsed.countryCallingCode}`}` }
+  }
   return { ok: true, e164: parsed.number }
 }
 

@@ -20,7 +20,9 @@ export interface GcraResult {
 }
 
 export function gcra(tat: number | undefined, now: number, spec: RateSpec): GcraResult {
-  const interval = 1000 / spec.ratePerSec
+  // Rounded up to a 1/1024 ms step: sums of such values are exact, so `tat` does not drift below
+  // the true schedule (1000/90 added 90 times is 999.9999…, which let a 91st send into the second).
+  const interval = Math.ceil((1000 / spec.ratePerSec) * 1024) / 1024
   const tolerance = interval * (Math.max(1, spec.burst) - 1)
   const current = Math.max(tat ?? now, now)
   const allowAt = current - tolerance

@@ -11,12 +11,20 @@ const ESCAPES: Record<string, string> = { '%': '%25', '.': '%2E', '*': '%2A', '>
 
 export function escapeToken(value: string): string {
   if (value === '') return '%00'
-  return value.replace(/[%.*>\s]/g, (c) => ESCAPES[c] ?? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`)
+  return value.replace(/[%.*>\s]/g, (c) => ESCAPES[c] ?? hexEscape(c.charCodeAt(0)))
+}
+
+/** `%XX` for a byte-sized code; `%uXXXX` above it (U+3000, U+2028…), so the width is never ambiguous. */
+function hexEscape(code: number): string {
+  const hex = code.toString(16).toUpperCase()
+  return code < 0x100 ? `%${hex.padStart(2, '0')}` : `%u${hex.padStart(4, '0')}`
 }
 
 export function unescapeToken(token: string): string {
   if (token === '%00') return ''
-  return token.replace(/%([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)))
+  return token.replace(/%u([0-9A-F]{4})|%([0-9A-F]{2})/g, (_, wide: string | undefined, byte: string | undefined) =>
+    String.fromCharCode(parseInt(wide ?? byte ?? '', 16)),
+  )
 }
 
 /** Builds a topic from a fixed head word and value tokens (each escaped). */

@@ -6,9 +6,10 @@ import type { Store, Tx } from '../store/db.js'
 import type { MessageTable } from '../store/schema.js'
 import type { Account } from './accounts.js'
 import type { Clock } from './clock.js'
-import { contactUrns, resolveContact } from './contacts.js'
+import { applyContactEvent, contactUrns, resolveContact } from './contacts.js'
 import { appendEvent, type Envelope } from './events.js'
-import { learnIdentity, markUrnUnreachable } from './identity.js'
+import { learnIdentity, sinkOf } from './identity.js'
+import { onSendFailure } from './reachability.js' // identity (issue 4)
 import { messageView } from './messages.js'
 import { applyStatus } from './status-apply.js'
 
@@ -33,7 +34,7 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
 
   const ingestMessage = async (tx: Tx, account: Account, msg: InboundMessage, now: number, result: IngestResult) => {
     const tenantId = account.row.tenant_id
-    const contact = await resolveContact(tx, tenantId, msg.from, now)
+    const contact = await resolveContact(tx, tenantId, msg.from, now, { sink: sinkOf(account, result.envelopes), inbound: true }) // identity (issue 4)
     const replied = msg.context?.id
       ? await tx
           .selectFrom('messages')
@@ -128,26 +129,8 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
     result.statuses++
   }
 
-  const ingestContactEvent = async (tx: Tx, account: Account, ev: ContactEvent, now: number, result: IngestResult) => {
-    const contact = await resolveContact(tx, account.row.tenant_id, ev.contact, now)
-    if (ev.type === 'wa_id_changed' && ev.newWaId && contact) {
-      await learnIdentity(tx, account, contact.contactId, { waId: ev.newWaId, phone: ev.contact.phone }, now, result.envelopes)
-      return
-    }
-    result.envelopes.push(
-      await appendEvent(
-        tx,
-        {
-          tenantId: account.row.tenant_id,
-          type: `contact.${ev.type}`,
-          topic: topic('contact', account.row.name, ev.type),
-          account: account.row.name,
-          data: { contact: contact ? { id: contact.contactId, urns: (await contactUrns(tx, contact.contactId)).map((u) => u.urn) } : null, party: ev.contact },
-        },
-        now,
-      ),
-    )
-  }
+  // identity (issue 4): wa_id / user id learning, opt-out and opt-in — contacts.ts applyContactEvent
+  const ingestContactEvent = (tx: Tx, account: Account, ev: ContactEvent, now: number, result: IngestResult) => applyContactEvent(tx, account, ev, now, result.envelopes)
 
   return {
     async ingest(account: Account, items: WebhookItem[]): Promise<IngestResult> {
@@ -191,9 +174,7 @@ export async function applyParsedStatus(tx: Tx, account: Account, message: Messa
   if (message.contact_id && (st.recipient.waId || st.recipient.userId)) {
     await learnIdentity(tx, account, message.contact_id, { waId: st.recipient.waId, userId: st.recipient.userId, phone: phoneOfUrn(message.urn) }, now, envelopes)
   }
-  if (applied.changed && status === 'failed' && st.error?.code === 'recipient_not_on_whatsapp') {
-    await markUrnUnreachable(tx, account, message, st.error, now, envelopes)
-  }
+  if (applied.changed && status === 'failed' && st.error) await onSendFailure(tx, account, message, st.error, now, envelopes) // identity (issue 4)
 }
 
 function phoneOfUrn(u: string): string | undefined {

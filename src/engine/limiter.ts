@@ -24,19 +24,25 @@ export const RATE_SAFETY = 0.98
 
 export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
   const tats = new Map<string, number>()
+  // Penalties are kept apart from the GCRA state: folded into `tat`, a burst tolerance would let
+  // sends through before the provider's hold ends.
+  const heldUntil = new Map<string, number>()
   return {
     async reserve(key, spec, maxWaitMs) {
       const t = now()
       const interval = 1000 / (spec.ratePerSec * RATE_SAFETY)
       const tolerance = interval * (Math.max(1, spec.burst) - 1)
       const tat = Math.max(tats.get(key) ?? t, t)
-      const waitMs = Math.max(0, tat - tolerance - t)
+      const held = heldUntil.get(key) ?? 0
+      if (held <= t) heldUntil.delete(key)
+      const sendAt = Math.max(t, tat - tolerance, held)
+      const waitMs = sendAt - t
       if (waitMs > maxWaitMs) return { ok: false, waitMs }
-      tats.set(key, tat + interval)
+      tats.set(key, Math.max(tat, sendAt) + interval)
       return { ok: true, waitMs }
     },
     async penalize(key, untilMs) {
-      tats.set(key, Math.max(tats.get(key) ?? 0, untilMs))
+      heldUntil.set(key, Math.max(heldUntil.get(key) ?? 0, untilMs))
     },
   }
 }

@@ -10,6 +10,7 @@ import type { Account, AccountService } from './accounts.js'
 import { ApiError } from './api-error.js'
 import { iso, type Clock } from './clock.js'
 import { resolveContact } from './contacts.js'
+import { assertSendable } from './reachability.js'
 import { appendEvent, type Envelope } from './events.js'
 import { contentOf, type SendRequest } from './send-request.js'
 
@@ -17,10 +18,14 @@ import { contentOf, type SendRequest } from './send-request.js'
  * Accepting outbound messages: validation against the account and its provider, then one
  * transaction holding the message row(s), their history, their outbox jobs and the accepted event.
  */
-export interface Accepted {
+/** What `POST /v1/messages` answers. */
+export interface AcceptedBody {
   id: string
   status: string
   parts?: string[]
+}
+
+export interface Accepted extends AcceptedBody {
   envelopes: Envelope[]
 }
 
@@ -66,19 +71,43 @@ export function createMessageService(opts: MessageServiceOptions) {
     if (bad) throw new ApiError('media_url_refused', `${bad} points at a private or loopback address; the provider could not fetch it (set allow_private_media on the account to allow it)`)
   }
 
+  /**
+   * A wagate id given as reply_to or reaction target must name a message of the same account: the
+   * worker waits for its provider id, and an id that never gets one would hold this message forever.
+   */
+  const checkTargets = async (tenantId: string, account: Account, req: SendRequest) => {
+    const refs: Array<[string, string]> = []
+    if (req.reply_to?.startsWith('msg_')) refs.push(['reply_to', req.reply_to])
+    if (req.type === 'reaction' && req.reaction.message_id.startsWith('msg_')) refs.push(['reaction.message_id', req.reaction.message_id])
+    for (const [field, id] of refs) {
+      const row = await store.read.selectFrom('messages').select(['account_id', 'status']).where('tenant_id', '=', tenantId).where('id', '=', id).executeTakeFirst()
+      if (!row) throw new ApiError('unknown_target_message', `${field}: no message ${id} in this tenant`)
+      if (row.account_id !== account.row.id) throw new ApiError('unknown_target_message', `${field}: ${id} belongs to another account; a reply or reaction must go from the number the conversation is with`)
+      if (row.status === 'failed') throw new ApiError('unknown_target_message', `${field}: ${id} failed and was never delivered, so it cannot be replied or reacted to`)
+    }
+  }
+
   return {
-    async accept(tenantId: string, req: SendRequest, tenantCountry?: string): Promise<Accepted> {
+    /**
+     * `inTransaction` runs inside the accepting transaction with the response body, so work that must
+     * commit with the message (the Idempotency-Key's stored response) does; if it throws, nothing is written.
+     */
+    async accept(tenantId: string, req: SendRequest, tenantCountry?: string, inTransaction?: (tx: Tx, response: AcceptedBody) => Promise<void>): Promise<Accepted> {
       const account = await pickAccount(tenantId, req.account)
       const party = recipientOf(account, tenantCountry, req.to)
       const content = contentOf(req)
       checkMediaUrls(account, content)
+      await checkTargets(tenantId, account, req)
       const check = checkContent(content, account.adapter.capabilities(account.ctx.channel), { splitLongText: account.settings.split_long_text })
       if (!check.ok) throw new ApiError(check.code, check.detail)
       const now = clock.now()
       const wireUrn = party.phone ? `tel:${party.phone}` : party.waId ? `whatsapp:${party.waId}` : `wauser:${party.userId}`
       const ids = check.parts.map(() => newId('msg', now))
+      const body: AcceptedBody = { id: ids[0] as string, status: 'queued', ...(ids.length > 1 ? { parts: ids } : {}) }
       const envelopes = await store.write(async (tx) => {
         const contact = await resolveContact(tx, tenantId, party, now)
+        // A blocked contact, or one stopped for this account, is refused here: nothing is queued.
+        await assertSendable(tx, tenantId, account.row.id, contact?.contactId)
         const out: Envelope[] = []
         for (const [i, part] of check.parts.entries()) {
           const id = ids[i] as string
@@ -127,11 +156,12 @@ export function createMessageService(opts: MessageServiceOptions) {
             ),
           )
         }
+        await inTransaction?.(tx, body)
         return out
       })
       opts.onQueued?.()
       opts.onEvents?.(envelopes)
-      return { id: ids[0] as string, status: 'queued', ...(ids.length > 1 ? { parts: ids } : {}), envelopes }
+      return { ...body, envelopes }
     },
 
     async get(tenantId: string, id: string) {

@@ -10,9 +10,11 @@ import type { MessageTable } from '../store/schema.js'
 import type { Account, AccountService } from './accounts.js'
 import type { Clock } from './clock.js'
 import type { Envelope } from './events.js'
-import { learnIdentity, markUrnUnreachable } from './identity.js'
+import { learnIdentity } from './identity.js'
+import { onSendFailure, recipientOf } from './reachability.js' // identity (issue 4)
 import { applyParsedStatus } from './inbound.js'
-import type { RateLimiter } from './limiter.js'
+import { createDispatchWindow } from './dispatch-window.js'
+import { RATE_SAFETY, type RateLimiter } from './limiter.js'
 import { applyStatus } from './status-apply.js'
 
 /**
@@ -43,6 +45,8 @@ interface Job {
   attempts: number
 }
 
+type Target = { kind: 'none' } | { kind: 'wait' } | { kind: 'id'; id: string } | { kind: 'gone'; reason: string }
+
 export interface WorkerStats {
   sent: number
   failed: number
@@ -58,6 +62,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
   const owner = newId('wrk')
   const stats: WorkerStats = { sent: 0, failed: 0, retried: 0, inflight: 0, possibleDuplicates: 0 }
   const chains = new Map<string, Promise<void>>()
+  const dispatchWindow = createDispatchWindow()
   const pollMs = opts.pollMs ?? 200
   let running = false
   let wake: (() => void) | undefined
@@ -89,27 +94,21 @@ export function createOutboxWorker(opts: WorkerOptions) {
     if (events.length > 0) opts.onEvents?.(events)
   }
 
-  const recipientFor = async (message: MessageTable, now: number): Promise<Recipient | NormalizedError> => {
-    const urns = message.contact_id
-      ? await opts.store.read.selectFrom('contact_urns').selectAll().where('contact_id', '=', message.contact_id).execute()
-      : []
-    const target = urns.find((u) => u.urn === message.urn)
-    if (target?.unreachable_until && Number(target.unreachable_until) > now) {
-      return { code: 'recipient_not_on_whatsapp', retryable: false, provider_message: `marked unreachable until ${new Date(Number(target.unreachable_until)).toISOString()} (${target.unreachable_reason ?? 'not on WhatsApp'})` }
-    }
-    const [scheme, value = ''] = splitUrn(message.urn)
-    if (scheme === 'wauser') return { userId: value }
-    if (scheme === 'whatsapp') return { waId: value }
-    const wa = urns.find((u) => u.urn.startsWith('whatsapp:'))
-    return { phone: value, ...(wa ? { waId: wa.urn.slice('whatsapp:'.length) } : {}) }
-  }
+  // identity (issue 4): unreachable URN, blocked / stopped contact, and the wa_id to send to — reachability.ts
+  const recipientFor = (message: MessageTable, now: number): Promise<Recipient | NormalizedError> => recipientOf(opts.store.read, message, now)
 
-  /** wagate ids in reply_to / reaction targets become provider ids; undefined while the target is unsent. */
-  const providerIdOf = async (ref: string | null | undefined): Promise<string | undefined | null> => {
-    if (!ref) return null
-    if (!ref.startsWith('msg_')) return ref
-    const row = await opts.store.read.selectFrom('messages').select('provider_message_id').where('id', '=', ref).executeTakeFirst()
-    return row?.provider_message_id ?? undefined
+  /**
+   * wagate ids in reply_to / reaction targets become provider ids. A target still being sent is
+   * waited for; one that failed (or vanished) never gets an id, so waiting would loop forever.
+   */
+  const targetOf = async (ref: string | null | undefined): Promise<Target> => {
+    if (!ref) return { kind: 'none' }
+    if (!ref.startsWith('msg_')) return { kind: 'id', id: ref }
+    const row = await opts.store.read.selectFrom('messages').select(['provider_message_id', 'status']).where('id', '=', ref).executeTakeFirst()
+    if (row?.provider_message_id) return { kind: 'id', id: row.provider_message_id }
+    if (!row) return { kind: 'gone', reason: `${ref} does not exist` }
+    if (row.status === 'failed') return { kind: 'gone', reason: `${ref} failed and was never sent` }
+    return { kind: 'wait' }
   }
 
   const fail = async (job: Job, account: Account, error: NormalizedError, attempts: number) => {
@@ -121,7 +120,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       const applied = await applyStatus(tx, { message: { ...current, attempts }, accountName: account.row.name, status: 'failed', providerStatus: 'send_error', at: now, error }, now)
       if (applied.envelope) envelopes.push(applied.envelope)
       await tx.deleteFrom('outbox').where('message_id', '=', current.id).execute()
-      if (error.code === 'recipient_not_on_whatsapp' && applied.changed) await markUrnUnreachable(tx, account, current, error, now, envelopes)
+      if (applied.changed) await onSendFailure(tx, account, current, error, now, envelopes) // identity (issue 4): unreachable URN / opt-out
     })
     stats.failed++
     emit(envelopes)
@@ -141,6 +140,15 @@ export function createOutboxWorker(opts: WorkerOptions) {
         }))
         .where('id', '=', job.message.id)
         .execute()
+      // Each failed attempt stays visible in the history (provider_status names the attempt, so the
+      // unique key keeps one row per attempt).
+      if (error) {
+        await tx
+          .insertInto('message_history')
+          .values({ message_id: job.message.id, status: 'queued', provider_status: `retry after attempt ${attempts}`, at: now, error: JSON.stringify(error) })
+          .onConflict((oc) => oc.columns(['message_id', 'status', 'provider_status']).doNothing())
+          .execute()
+      }
     })
     stats.retried++
     if (maybeDelivered) stats.possibleDuplicates++
@@ -187,15 +195,21 @@ export function createOutboxWorker(opts: WorkerOptions) {
     const to = await recipientFor(job.message, now)
     if ('code' in to) return fail(job, account, to, job.attempts)
     const content = JSON.parse(job.message.content) as OutboundContent
-    const replyTo = await providerIdOf(job.message.reply_to)
-    const reactionTarget = content.type === 'reaction' ? await providerIdOf(content.reaction.message_id) : null
-    if (replyTo === undefined || reactionTarget === undefined) {
-      // The quoted message is not sent yet; wait for it without spending an attempt.
-      return retry(job, job.attempts, 1_000, undefined, false)
-    }
+    const quoted = await targetOf(job.message.reply_to)
+    const reacted: Target = content.type === 'reaction' ? await targetOf(content.reaction.message_id) : { kind: 'none' }
+    const gone = [quoted, reacted].find((x) => x.kind === 'gone')
+    if (gone?.kind === 'gone') return fail(job, account, { code: 'invalid_request', retryable: false, provider_message: `the message replied or reacted to: ${gone.reason}` }, job.attempts)
+    // The quoted message is not sent yet; wait for it without spending an attempt.
+    if (quoted.kind === 'wait' || reacted.kind === 'wait') return retry(job, job.attempts, 1_000, undefined, false)
+    const replyTo = quoted.kind === 'id' ? quoted.id : undefined
+    const reactionTarget = reacted.kind === 'id' ? reacted.id : undefined
     const slot = await opts.limiter.reserve(account.row.id, { ratePerSec: account.row.rate_limit, burst: 1 }, opts.leaseMs / 3)
     if (!slot.ok) return retry(job, job.attempts, slot.waitMs, undefined, false)
     if (slot.waitMs > 0) await sleep(slot.waitMs)
+    // The booked slot says when we meant to send; the window caps when sends really go (same tick
+    // as the call), so wake-ups bunched by a stalled event loop wait instead of bursting.
+    const cap = Math.floor(account.row.rate_limit * RATE_SAFETY)
+    for (let wait = dispatchWindow.take(account.row.id, cap, Date.now()); wait > 0; wait = dispatchWindow.take(account.row.id, cap, Date.now())) await sleep(wait)
     const message: OutboundMessage = {
       id: job.message.id,
       to,
@@ -222,8 +236,26 @@ export function createOutboxWorker(opts: WorkerOptions) {
     }
   }
 
+  /**
+   * Jobs leased here and not finished. A job can wait in its recipient's chain longer than a lease
+   * (a burst to one contact behind a slow provider); its lease is kept alive by `renewLeases`, and a
+   * job leased again while still queued is never queued twice — that was a second send.
+   */
+  const queued = new Set<string>()
+
+  const renewLeases = async () => {
+    const ids = [...queued]
+    const until = opts.clock.now() + opts.leaseMs
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500)
+      await opts.store.write((tx) => tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).execute())
+    }
+  }
+
   /** Runs jobs of one (account, recipient) strictly one after the other. */
   const enqueue = (job: Job) => {
+    if (queued.has(job.message.id)) return
+    queued.add(job.message.id)
     const key = `${job.message.account_id}|${job.message.urn}`
     stats.inflight++
     const previous = chains.get(key) ?? Promise.resolve()
@@ -231,6 +263,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       .then(() => process(job))
       .catch((err: unknown) => opts.logger.error({ err, message: job.message.id }, 'outbox job failed to record; its lease will expire and it will run again'))
       .finally(() => {
+        queued.delete(job.message.id)
         stats.inflight--
         if (chains.get(key) === next) chains.delete(key)
         wake?.()
@@ -239,7 +272,12 @@ export function createOutboxWorker(opts: WorkerOptions) {
   }
 
   const loop = async () => {
+    let renewedAt = Date.now()
     while (running) {
+      if (queued.size > 0 && Date.now() - renewedAt >= opts.leaseMs / 3) {
+        renewedAt = Date.now()
+        await renewLeases().catch((err: unknown) => opts.logger.error({ err }, 'outbox lease renewal failed'))
+      }
       const free = opts.concurrency - stats.inflight
       let leased: Job[] = []
       if (free > 0) {
@@ -252,7 +290,8 @@ export function createOutboxWorker(opts: WorkerOptions) {
       for (const job of leased) enqueue(job)
       if (leased.length > 0 && leased.length === Math.min(free, 500)) continue
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs)
+        // Wake in time to renew the leases of jobs still waiting in their chains.
+        const timer = setTimeout(resolve, queued.size > 0 ? Math.min(pollMs, opts.leaseMs / 3) : pollMs)
         wake = () => {
           clearTimeout(timer)
           wake = undefined
@@ -284,8 +323,3 @@ export function createOutboxWorker(opts: WorkerOptions) {
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>
-
-function splitUrn(u: string): [string, string] {
-  const i = u.indexOf(':')
-  return [u.slice(0, i), u.slice(i + 1)]
-}

@@ -10,13 +10,15 @@ import type { MessageService } from '../engine/messages.js'
 import type { Tenant } from '../engine/tenants.js'
 import type { Store } from '../store/db.js'
 import { bearerAuth } from './auth.js'
-import { errorHandler, sendProblem } from './errors.js'
+import { clientErrorHandler, errorHandler, frameworkErrorHandler, sendProblem } from './errors.js'
 import { accountRoutes } from './routes/accounts.js'
 import { contactRoutes } from './routes/contacts.js'
 import { eventRoutes } from './routes/events.js'
 import { messageRoutes } from './routes/messages.js'
 import { opsRoutes, type Gauges } from './routes/ops.js'
 import { sandboxRoutes, type SandboxHooks } from './routes/sandbox.js'
+import { streamRoutes } from './routes/stream.js'
+import { subscriptionRoutes } from './routes/subscriptions.js'
 import { webhookRoutes } from './routes/webhooks.js'
 
 /**
@@ -46,6 +48,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger as unknown as FastifyBaseLogger,
     bodyLimit: deps.bodyLimit,
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     // Validation is done by the handlers (parseWith) so that errors carry our codes; route schemas
     // are kept for the OpenAPI document.
     schemaErrorFormatter: (errors) => new Error(errors.map((e) => e.message).join('; ')),
@@ -54,6 +58,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setSerializerCompiler(() => (data) => JSON.stringify(data))
   app.setErrorHandler(errorHandler)
   app.setNotFoundHandler((req, reply) => sendProblem(reply, 'route_not_found', `no route ${req.method} ${req.url.split('?')[0]}`))
+  // Fastify parses text/plain bodies into a string by default; the API takes JSON only, so another
+  // content type must be a 415 naming it, not a confusing "the body must be a JSON object".
+  app.removeContentTypeParser('text/plain')
 
   await app.register(swagger, {
     openapi: {
@@ -73,6 +80,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     messageRoutes(api, { messages: deps.messages, idempotency: deps.idempotency })
     eventRoutes(api, { store: deps.store })
     contactRoutes(api, { store: deps.store })
+    subscriptionRoutes(api, { store: deps.store })
+    streamRoutes(api, { store: deps.store })
     if (deps.sandbox) sandboxRoutes(api, { accounts: deps.accounts, sandbox: deps.sandbox })
   })
 

@@ -1,3 +1,5 @@
+import { STATUS_CODES } from 'node:http'
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../engine/api-error.js'
 import { problem, type ProblemCode } from './problems.js'
@@ -53,4 +55,28 @@ function detailFor(code: ProblemCode, error: FastifyError, request: FastifyReque
 function isStoreOutage(error: Error): boolean {
   const code = (error as { code?: string }).code ?? ''
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'SQLITE_BUSY', 'SQLITE_IOERR', '57P01', '57P03', '08006', '08001'].includes(code)
+}
+
+/** Errors Fastify raises before routing (a URL with broken percent-encoding): problem+json too. */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply) {
+  if (error.code === 'FST_ERR_BAD_URL') return sendProblem(reply, 'invalid_request', 'the URL is not valid: a percent-encoded part does not decode; encode path parts with encodeURIComponent')
+  return sendProblem(reply, 'invalid_request', error.message)
+}
+
+/**
+ * Requests Node's HTTP parser refuses (headers too large, malformed request line) never reach
+ * Fastify's routes; they still get a problem+json answer before the connection closes.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+  if (error.code === 'ECONNRESET' || !socket.writable) return socket.destroy()
+  const code: ProblemCode = error.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'invalid_request'
+  const detail =
+    code === 'headers_too_large'
+      ? 'the request headers are larger than the server accepts (16 KB); send less in them'
+      : code === 'request_timeout'
+        ? 'the request was not received in time; send it again'
+        : 'the HTTP request could not be parsed'
+  const body = problem(code, detail)
+  const text = JSON.stringify(body)
+  socket.end(`HTTP/1.1 ${body.status} ${STATUS_CODES[body.status] ?? ''}\r\nContent-Type: application/problem+json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n\r\n${text}`)
 }

@@ -9,6 +9,8 @@ export const PROBLEMS = {
   unknown_message_type: { status: 400, title: 'Unknown message type' },
   unsupported_media_type: { status: 415, title: 'Unsupported content type' },
   payload_too_large: { status: 413, title: 'The body is too large' },
+  headers_too_large: { status: 431, title: 'The request headers are too large' },
+  request_timeout: { status: 408, title: 'The request took too long to arrive' },
   // Auth
   unauthorized: { status: 401, title: 'Missing or invalid API key' },
   invalid_signature: { status: 401, title: 'Webhook signature missing or invalid' },
@@ -33,6 +35,10 @@ export const PROBLEMS = {
   media_too_large: { status: 422, title: 'The media is larger than the provider accepts' },
   media_url_refused: { status: 422, title: 'The media URL points at a private or loopback address' },
   text_too_long: { status: 422, title: 'The text is longer than the provider accepts' },
+  unknown_target_message: { status: 422, title: 'The message replied or reacted to is not known' },
+  // Identity (issue 4): the business blocked the contact / the contact opted out of the account
+  contact_blocked: { status: 422, title: 'The contact is blocked' },
+  recipient_opted_out: { status: 422, title: 'The contact opted out of this account' },
   invalid_cursor: { status: 400, title: 'The cursor is not valid' },
   // Idempotency (draft-ietf-httpapi-idempotency-key-header)
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused with a different request' },

@@ -175,6 +175,81 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute()
       },
     },
+    // Events out (DESIGN §10): subscriptions, one durable delivery row per (subscription, event), and
+    // every attempt with its status code and latency.
+    '0003_subscriptions': {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable('subscriptions')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull().references('tenants.id'))
+          .addColumn('kind', 'text', (c) => c.notNull())
+          .addColumn('url', 'text', (c) => c.notNull())
+          .addColumn('topics', 'text', (c) => c.notNull())
+          .addColumn('target', 'text')
+          .addColumn('secret_sealed', 'text', (c) => c.notNull())
+          .addColumn('description', 'text')
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('disabled_reason', 'text')
+          .addColumn('disabled_at', 'bigint')
+          .addColumn('max_in_flight', 'integer', (c) => c.notNull())
+          .addColumn('timeout_ms', 'integer', (c) => c.notNull())
+          .addColumn('cursor_seq', 'bigint', (c) => c.notNull())
+          .addColumn('last_success_at', 'bigint')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .execute()
+        await db.schema.createIndex('subscriptions_tenant').on('subscriptions').columns(['tenant_id', 'state']).execute()
+
+        await db.schema
+          .createTable('deliveries')
+          .addColumn('id', 'text', (c) => c.primaryKey())
+          .addColumn('tenant_id', 'text', (c) => c.notNull())
+          .addColumn('subscription_id', 'text', (c) => c.notNull())
+          .addColumn('event_id', 'text', (c) => c.notNull())
+          .addColumn('event_seq', 'bigint', (c) => c.notNull())
+          .addColumn('state', 'text', (c) => c.notNull())
+          .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('retry_index', 'integer', (c) => c.notNull().defaultTo(0))
+          .addColumn('round_started_at', 'bigint', (c) => c.notNull())
+          .addColumn('next_attempt_at', 'bigint')
+          .addColumn('lease_until', 'bigint')
+          .addColumn('last_status', 'integer')
+          .addColumn('last_error', 'text')
+          .addColumn('last_latency_ms', 'integer')
+          .addColumn('created_at', 'bigint', (c) => c.notNull())
+          .addColumn('updated_at', 'bigint', (c) => c.notNull())
+          .addColumn('delivered_at', 'bigint')
+          // One delivery per (subscription, event): fan-out and replay can run again without duplicates.
+          .addUniqueConstraint('deliveries_once', ['subscription_id', 'event_id'])
+          .execute()
+        await db.schema.createIndex('deliveries_due').on('deliveries').columns(['state', 'next_attempt_at']).execute()
+        await db.schema.createIndex('deliveries_subscription').on('deliveries').columns(['subscription_id', 'state', 'next_attempt_at']).execute()
+
+        await db.schema
+          .createTable('delivery_attempts')
+          .addColumn('id', serial(dialect), (c) => (dialect === 'postgres' ? c.primaryKey() : c.primaryKey().autoIncrement()))
+          .addColumn('delivery_id', 'text', (c) => c.notNull())
+          .addColumn('attempt', 'integer', (c) => c.notNull())
+          .addColumn('at', 'bigint', (c) => c.notNull())
+          .addColumn('status_code', 'integer')
+          .addColumn('latency_ms', 'integer', (c) => c.notNull())
+          .addColumn('error', 'text')
+          .addColumn('response_excerpt', 'text')
+          .execute()
+        await db.schema.createIndex('delivery_attempts_delivery').on('delivery_attempts').columns(['delivery_id', 'attempt']).execute()
+      },
+    },
+    // Identity (issue 4): per-(account, contact) opt-out, and contacts folded into another one when
+    // a provider reveals that two of them are one person. SQLite adds one column per statement.
+    '0002_identity': {
+      async up(db: Kysely<unknown>) {
+        await db.schema.alterTable('conversations').addColumn('stopped_at', 'bigint').execute()
+        await db.schema.alterTable('conversations').addColumn('stopped_reason', 'text').execute()
+        await db.schema.alterTable('contacts').addColumn('merged_into', 'text').execute()
+        await db.schema.createIndex('contacts_tenant_state').on('contacts').columns(['tenant_id', 'state']).execute()
+      },
+    },
   }
 }
 

@@ -44,9 +44,12 @@ export interface ContactTable {
   id: string
   tenant_id: string
   name: string | null
+  /** `active` or `blocked` (the business's choice), or `merged` (see merged_into). */
   state: string
   created_at: number
   updated_at: number
+  /** Set when this contact was folded into another one (0002_identity). */
+  merged_into?: string | null
 }
 
 export interface ContactUrnTable {
@@ -142,6 +145,72 @@ export interface ConversationTable {
   contact_id: string
   last_inbound_at: number | null
   updated_at: number
+  /** The contact opted out of this account (0002_identity); cleared by an opt-in. */
+  stopped_at?: number | null
+  stopped_reason?: string | null
+}
+
+/** A webhook endpoint (or broker sink) with topic patterns (DESIGN §2, §10). */
+export interface SubscriptionTable {
+  id: string
+  tenant_id: string
+  /** `webhook`, `nats` or `redis`. */
+  kind: string
+  /** The webhook URL, or the broker URL for a sink. */
+  url: string
+  /** JSON array of NATS-style topic patterns. */
+  topics: string
+  /** JSON of sink settings (subject prefix, stream name); null for webhooks. */
+  target: string | null
+  /** The `whsec_` signing secret, sealed with the instance secret key. */
+  secret_sealed: string
+  description: string | null
+  /** `active` or `disabled`. */
+  state: string
+  disabled_reason: string | null
+  disabled_at: number | null
+  max_in_flight: number
+  timeout_ms: number
+  /** Last event sequence already fanned out to this subscription. */
+  cursor_seq: number
+  last_success_at: number | null
+  created_at: number
+  updated_at: number
+}
+
+/** One event owed to one subscription: the durable delivery queue. */
+export interface DeliveryTable {
+  id: string
+  tenant_id: string
+  subscription_id: string
+  event_id: string
+  event_seq: number
+  /** `pending`, `delivered` or `failed`. */
+  state: string
+  attempts: number
+  /** Position in the retry schedule for the current round (reset by retry/replay). */
+  retry_index: number
+  round_started_at: number
+  next_attempt_at: number | null
+  lease_until: number | null
+  last_status: number | null
+  last_error: string | null
+  last_latency_ms: number | null
+  created_at: number
+  updated_at: number
+  delivered_at: number | null
+}
+
+export interface DeliveryAttemptTable {
+  id: Generated<number>
+  delivery_id: string
+  attempt: number
+  at: number
+  status_code: number | null
+  latency_ms: number
+  error: string | null
+  /** The first bytes of the endpoint's answer, for debugging. */
+  response_excerpt: string | null
 }
 
 export interface Database {
@@ -157,4 +226,7 @@ export interface Database {
   events: EventTable
   idempotency_keys: IdempotencyTable
   conversations: ConversationTable
+  subscriptions: SubscriptionTable
+  deliveries: DeliveryTable
+  delivery_attempts: DeliveryAttemptTable
 }

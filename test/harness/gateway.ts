@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { request } from 'undici'
 import { loadConfig, type Config } from '../../src/config.js'
 import { createGateway, type Gateway } from '../../src/gateway.js'
+import type { Clock } from '../../src/engine/clock.js'
 import { createLogger } from '../../src/logger.js'
 import { ALL_SANDBOXES, startSandbox, type RunningSandbox, type SandboxProvider } from '../../src/sandbox.js'
 import type { StatusTimings } from '../../src/simulators/types.js'
@@ -34,6 +35,8 @@ export interface TestGatewayOptions {
   timings?: Partial<StatusTimings>
   env?: Record<string, string>
   config?: Partial<Config>
+  /** Time source of the gateway (worker, inbound, expiries), so tests can move time. */
+  clock?: Clock
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -55,7 +58,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const logs: string[] = []
   const secrets = new Set<string>()
   const logger = createLogger({ level: config.WAGATE_LOG_LEVEL, secrets, destination: { write: (line: string) => void logs.push(line) } })
-  const gw = await createGateway({ config, logger, secrets, pollMs: 20 })
+  const gw = await createGateway({ config, logger, secrets, pollMs: 20, ...(opts.clock ? { clock: opts.clock } : {}) })
   const url = await gw.listen()
   const timings = opts.timings ?? { sentMs: 5, deliveredMs: 15, readMs: 30 }
   const sandbox = await startSandbox(gw, (opts.sandboxes ?? ALL_SANDBOXES)(timings))

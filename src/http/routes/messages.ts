@@ -2,8 +2,9 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { MESSAGE_STATUSES } from '../../domain/status.js'
 import type { Idempotency } from '../../engine/idempotency.js'
-import type { MessageService } from '../../engine/messages.js'
+import type { AcceptedBody, MessageService } from '../../engine/messages.js'
 import { parseSendRequest, sendRequestDoc } from '../../engine/send-request.js'
+import type { Tx } from '../../store/db.js'
 import { parseWith } from '../validate.js'
 
 const listQuery = z.object({
@@ -32,18 +33,21 @@ export function messageRoutes(app: FastifyInstance, deps: { messages: MessageSer
     async (req, reply) => {
       const key = req.headers['idempotency-key']
       const idemKey = Array.isArray(key) ? key[0] : key
+      const tenantId = req.tenant.id
+      let since: number | undefined
       if (idemKey !== undefined) {
-        const started = await idempotency.begin(req.tenant.id, idemKey, req.body)
+        const started = await idempotency.begin(tenantId, idemKey, req.body)
         if (started.kind === 'replay') return reply.code(started.status).header('idempotent-replayed', 'true').send(started.body)
+        since = started.since
       }
       try {
         const request = parseSendRequest(req.body)
-        const accepted = await messages.accept(req.tenant.id, request, req.tenant.defaultCountry)
-        const body = { id: accepted.id, status: accepted.status, ...(accepted.parts ? { parts: accepted.parts } : {}) }
-        if (idemKey !== undefined) await idempotency.complete(req.tenant.id, idemKey, 202, body)
+        // The stored response commits with the message: a crash cannot leave one without the other.
+        const remember = idemKey !== undefined && since !== undefined ? (tx: Tx, body: AcceptedBody) => idempotency.completeIn(tx, tenantId, idemKey, since as number, 202, body) : undefined
+        const { envelopes: _events, ...body } = await messages.accept(tenantId, request, req.tenant.defaultCountry, remember)
         return reply.code(202).send(body)
       } catch (err) {
-        if (idemKey !== undefined) await idempotency.abandon(req.tenant.id, idemKey).catch(() => undefined)
+        if (idemKey !== undefined && since !== undefined) await idempotency.abandon(tenantId, idemKey, since).catch(() => undefined)
         throw err
       }
     },

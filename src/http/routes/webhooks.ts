@@ -75,9 +75,16 @@ export function webhookRoutes(app: FastifyInstance, deps: WebhookDeps) {
   // App-wide Meta callback: one URL for every number of the app, routed by metadata.phone_number_id.
   app.post('/webhooks/meta', async (req: Req, reply) => {
     const request = raw(req)
-    const metaAdapter = (await deps.accounts.allOfProvider('meta'))[0]?.adapter
-    const keys = metaAdapter?.routeKeys?.(request) ?? []
-    if (keys.length === 0) return sendProblem(reply, 'invalid_request', 'no metadata.phone_number_id in the webhook, or no Meta account exists')
+    const all = await deps.accounts.allOfProvider('meta')
+    if (all.length === 0) return sendProblem(reply, 'unknown_account', 'no Meta account is configured, so no Meta webhook can be checked')
+    // Authenticity before anything is read: a body no Meta account's app secret signed is a forgery,
+    // whatever it names (an unknown number or unreadable JSON must not earn a 200 or a 400).
+    if (!all.some((a) => a.adapter.verify(a.ctx, request).ok)) {
+      req.log.warn({ provider: 'meta' }, 'app-wide webhook refused: signature missing or invalid')
+      return sendProblem(reply, 'invalid_signature', 'the webhook signature is missing or does not match')
+    }
+    const keys = all[0]?.adapter.routeKeys?.(request) ?? []
+    if (keys.length === 0) return sendProblem(reply, 'invalid_request', 'the webhook names no metadata.phone_number_id, so it cannot be routed; nothing was recorded')
     const totals: Record<string, number> = {}
     for (const key of new Set(keys)) {
       const account = await deps.accounts.byRouteKey('meta', key)

@@ -223,7 +223,7 @@ webhookTable<SinchConfig>({
     {
       file: 'delivery_queued_on_channel_messenger.json',
       status: 200,
-      items: [{ kind: 'status', status: { providerMessageId: '01EQBC1A3BEK731GY4YXEN0C2R', status: 'queued', providerStatus: 'QUEUED_ON_CHANNEL' } }],
+      items: [{ kind: 'status', status: { providerMessageId: '01EQBC1A3BEK731GY4YXEN0C2R', status: 'sent', providerStatus: 'QUEUED_ON_CHANNEL' } }],
     },
     {
       file: 'delivery_with_reason_sdk_fixture.json',
@@ -241,7 +241,7 @@ webhookTable<SinchConfig>({
     {
       file: 'signed_delivery_queued.body.json',
       status: 200,
-      items: [{ kind: 'status', status: { providerMessageId: '01EQBC1A3BEK731GY4YXEN0C2R', status: 'queued', providerStatus: 'QUEUED_ON_CHANNEL' } }],
+      items: [{ kind: 'status', status: { providerMessageId: '01EQBC1A3BEK731GY4YXEN0C2R', status: 'sent', providerStatus: 'QUEUED_ON_CHANNEL' } }],
     },
   ],
 })

@@ -16,10 +16,14 @@ import type { CallbackKey, ChannelIdentity, ContactMessage, Envelope } from './s
  * top-level key it carries. Never throws: anything unreadable becomes a `rejected` item.
  */
 
-/** Sinch delivery statuses → wagate's vocabulary. Absent ones (SWITCHING_CHANNEL…) are ignored. */
+/**
+ * Sinch delivery statuses → wagate's vocabulary. Absent ones (SWITCHING_CHANNEL…) are ignored.
+ * QUEUED_ON_CHANNEL means Sinch dispatched the message to WhatsApp (sinch.md §2); Sinch has no
+ * other word for that step, so it is our `sent` (otherwise a Sinch message would go sending → read).
+ */
 export const DELIVERY_STATUS_TABLE: Readonly<Record<string, ProviderStatus>> = {
   QUEUED: 'queued',
-  QUEUED_ON_CHANNEL: 'queued',
+  QUEUED_ON_CHANNEL: 'sent',
   DELIVERED: 'delivered',
   READ: 'read',
   FAILED: 'failed',

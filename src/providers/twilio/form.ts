@@ -30,8 +30,23 @@ export function buildMessageForm(account: AccountContext<TwilioConfig>, message:
 
   appendContent(form, message)
   // Twilio has no outbound quoting parameter, so `message.replyTo` cannot be expressed and is dropped.
-  if (account.webhookUrl) form.append('StatusCallback', account.webhookUrl)
+  if (account.webhookUrl) form.append('StatusCallback', statusCallbackUrl(account.webhookUrl, message.id))
   return form
+}
+
+/**
+ * The account's webhook URL with `wagate_id=<message id>` added to its query. Twilio has no client
+ * reference field, so this is the one place a callback (and a simulator counting duplicate sends)
+ * can read which wagate message it concerns. Twilio signs the URL with its query (twilio.md §4), so
+ * the webhook route still verifies it as received.
+ *
+ * @example
+ * statusCallbackUrl('https://gw.example/webhooks/twilio/main', 'msg_1') // 'https://gw.example/webhooks/twilio/main?wagate_id=msg_1'
+ */
+export function statusCallbackUrl(webhookUrl: string, messageId: string): string {
+  // Appended as text, not rebuilt through URL: the gateway checks the signature against its public
+  // URL exactly as configured, so the part before the query must stay byte for byte the same.
+  return `${webhookUrl}${webhookUrl.includes('?') ? '&' : '?'}wagate_id=${encodeURIComponent(messageId)}`
 }
 
 function appendContent(form: URLSearchParams, message: OutboundMessage): void {

@@ -66,8 +66,14 @@ describe('twilio send: request on the wire', () => {
       To: ['whatsapp:+31612345678'],
       From: ['whatsapp:+14123456789'],
       Body: ['Hello! 👍'],
-      StatusCallback: [TEST_WEBHOOK_URL],
+      // wagate's id rides in the callback URL's query (Twilio has no client reference field).
+      StatusCallback: [`${TEST_WEBHOOK_URL}?wagate_id=msg_1`],
     })
+  })
+
+  it('adds wagate_id to a webhook URL that already has a query, leaving the rest as configured', async () => {
+    const form = await sentForm(account({ webhookUrl: 'https://GW.example.com:8443/webhooks/twilio/tw-main?region=eu' }), message({ type: 'text', text: 'hi' }, undefined, { id: 'msg_2' }))
+    expect(form.StatusCallback).toEqual(['https://GW.example.com:8443/webhooks/twilio/tw-main?region=eu&wagate_id=msg_2'])
   })
 
   it('uses the API key as Basic credentials and keeps the Account SID in the path', async () => {

@@ -124,6 +124,8 @@ export interface InboundMessage {
   interactive?: { type: string; id: string; title: string; description?: string }
   /** Emoji '' means the reaction was removed. */
   reaction?: { message_id: string; emoji: string }
+  /** For `unsupported`: the type the provider could not deliver (e.g. Meta `unsupported.type`). */
+  unsupported?: { type: string }
   /** The message this one replies to / quotes. `id` is the provider message id. */
   context?: { id?: string; from?: string; forwarded?: boolean }
   errors?: NormalizedError[]

@@ -164,6 +164,7 @@ const rows: WebhookRow[] = [
         kind: 'message',
         message: {
           type: 'unsupported',
+          unsupported: { type: 'pool' },
           from: pywaSender,
           errors: [{ code: 'invalid_request', provider_code: '131051', provider_message: 'Message type is currently not supported.' }],
         },

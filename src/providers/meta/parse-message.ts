@@ -29,7 +29,7 @@ const OTHER_TYPES: Record<string, InboundType> = {
   system: 'system',
 }
 
-type Content = Pick<InboundMessage, 'type' | 'text' | 'media' | 'location' | 'button' | 'interactive' | 'reaction'>
+type Content = Pick<InboundMessage, 'type' | 'text' | 'media' | 'location' | 'button' | 'interactive' | 'reaction' | 'unsupported'>
 
 function interactiveOf(raw: Record<string, unknown>): InboundMessage['interactive'] {
   const type = String(raw.type)
@@ -66,9 +66,13 @@ function contentOf(m: MetaInboundMessage): Content | string {
       return { type: 'reaction', reaction: { message_id: m.reaction.message_id, emoji: m.reaction.emoji ?? '' } }
     case 'system':
       return { type: 'system', ...(m.system?.body !== undefined ? { text: m.system.body } : {}) }
-    default:
-      // poll, request_welcome, future types: kept with their raw payload
-      return { type: Object.hasOwn(OTHER_TYPES, m.type) ? (OTHER_TYPES[m.type] ?? 'unsupported') : 'unsupported' }
+    default: {
+      // poll, request_welcome, future types: kept with their raw payload; the type WhatsApp could not
+      // deliver (e.g. "pool") is named so the application can ask the contact to resend differently.
+      const type = Object.hasOwn(OTHER_TYPES, m.type) ? (OTHER_TYPES[m.type] ?? 'unsupported') : 'unsupported'
+      const original = m.unsupported?.type ?? (type === 'unsupported' && m.type !== 'unsupported' ? m.type : undefined)
+      return { type, ...(type === 'unsupported' && original ? { unsupported: { type: original } } : {}) }
+    }
   }
 }
 

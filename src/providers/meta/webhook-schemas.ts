@@ -75,6 +75,7 @@ export const inboundMessageSchema = z.object({
   button: z.object({ text: z.string(), payload: z.string().optional() }).optional(),
   interactive: z.looseObject({ type: z.string() }).optional(),
   reaction: z.object({ message_id: z.string(), emoji: z.string().optional() }).optional(),
+  unsupported: z.object({ type: z.string().max(64).optional() }).optional(),
   system: z
     .object({
       type: z.string().optional(),

@@ -11,7 +11,8 @@ export type MediaKind = (typeof MEDIA_KINDS)[number]
 export const CONTENT_TYPES = ['text', ...MEDIA_KINDS, 'template', 'interactive', 'location', 'reaction'] as const
 export type ContentType = (typeof CONTENT_TYPES)[number]
 
-const httpUrl = z
+/** An absolute http(s) URL, as every provider needs for media links and base URLs. */
+export const httpUrl = z
   .string()
   .max(2048)
   .refine((v) => {

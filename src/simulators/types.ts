@@ -105,3 +105,14 @@ export interface StatusTimings {
 }
 
 export const DEFAULT_STATUS_TIMINGS: StatusTimings = { sentMs: 20, deliveredMs: 60, readMs: 120 }
+
+/** Fresh counters for a simulator's `stats()`. */
+export const emptyStats = (): SimulatorStats => ({
+  requests: 0,
+  sent: 0,
+  faulted: 0,
+  rejected: 0,
+  duplicates: 0,
+  webhooksDelivered: 0,
+  webhooksFailed: 0,
+})

@@ -1,6 +1,5 @@
 import type { Capabilities, Channel } from '../types.js'
-
-const MB = 1024 * 1024
+import { WHATSAPP_MEDIA } from '../whatsapp-media.js'
 
 /**
  * What the Gupshup v1 API sends (gupshup.md §1): session text, media, location, quick-reply and
@@ -9,25 +8,7 @@ const MB = 1024 * 1024
  */
 const WHATSAPP: Capabilities = {
   types: ['text', 'image', 'audio', 'video', 'document', 'sticker', 'template', 'interactive', 'location'],
-  media: {
-    image: { mimeTypes: ['image/jpeg', 'image/png'], maxBytes: 5 * MB },
-    audio: { mimeTypes: ['audio/aac', 'audio/amr', 'audio/mpeg', 'audio/mp4', 'audio/ogg'], maxBytes: 16 * MB },
-    video: { mimeTypes: ['video/mp4', 'video/3gp', 'video/3gpp'], maxBytes: 16 * MB },
-    document: {
-      mimeTypes: [
-        'text/plain',
-        'application/pdf',
-        'application/msword',
-        'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-        'application/vnd.ms-excel',
-        'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-        'application/vnd.ms-powerpoint',
-        'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-      ],
-      maxBytes: 100 * MB,
-    },
-    sticker: { mimeTypes: ['image/webp'], maxBytes: 500 * 1024 },
-  },
+  media: WHATSAPP_MEDIA,
   textMaxLength: 4096,
   captionMaxLength: 1024,
   userIdRecipients: false,

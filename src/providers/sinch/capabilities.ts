@@ -1,4 +1,5 @@
 import type { Capabilities, Channel } from '../types.js'
+import { WHATSAPP_MEDIA } from '../whatsapp-media.js'
 import { WHATSAPP_TEXT_MAX } from './message.js'
 
 /**
@@ -25,9 +26,9 @@ const DOCUMENT_MIME_TYPES = [
 export const SINCH_WHATSAPP_CAPABILITIES: Capabilities = {
   types: ['text', 'image', 'audio', 'video', 'document', 'template', 'interactive', 'location'],
   media: {
-    image: { mimeTypes: ['image/jpeg', 'image/png'], maxBytes: 5 * MB },
-    video: { mimeTypes: ['video/mp4', 'video/3gpp', 'video/3gp'], maxBytes: 16 * MB },
-    audio: { mimeTypes: ['audio/aac', 'audio/mp4', 'audio/amr', 'audio/mpeg', 'audio/ogg'], maxBytes: 16 * MB },
+    image: WHATSAPP_MEDIA.image,
+    video: WHATSAPP_MEDIA.video,
+    audio: WHATSAPP_MEDIA.audio,
     document: { mimeTypes: DOCUMENT_MIME_TYPES, maxBytes: 100 * MB },
   },
   textMaxLength: WHATSAPP_TEXT_MAX,

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { httpUrl } from '../../domain/content.js'
 
 /**
  * Account configuration for the Sinch Conversation API (sinch.md §1). `base_url` / `auth_url` exist
@@ -10,18 +11,6 @@ export type SinchRegion = (typeof SINCH_REGIONS)[number]
 
 /** The current SDKs use this token endpoint for every region (sinch.md §1). */
 export const DEFAULT_AUTH_URL = 'https://auth.sinch.com/oauth2/token'
-
-const httpUrl = z
-  .string()
-  .max(2048)
-  .refine((v) => {
-    try {
-      const u = new URL(v)
-      return u.protocol === 'https:' || u.protocol === 'http:'
-    } catch {
-      return false
-    }
-  }, 'must be an absolute http(s) URL')
 
 /**
  * @example

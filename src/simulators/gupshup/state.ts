@@ -22,15 +22,7 @@ export interface SimState {
 
 export const optOutKey = (appName: string, digits: string) => `${appName}\u241f${digits}`
 
-export const emptyStats = (): SimulatorStats => ({
-  requests: 0,
-  sent: 0,
-  faulted: 0,
-  rejected: 0,
-  duplicates: 0,
-  webhooksDelivered: 0,
-  webhooksFailed: 0,
-})
+export { emptyStats } from '../types.js'
 
 /**
  * Fills unset timings and keeps the steps in order even when a caller sets them equal, so the

@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http'
 import { createFaultPicker, mulberry32, type FaultPicker } from '../shared/faults.js'
 import { createWebhookPoster, type WebhookPoster } from '../shared/webhook-poster.js'
 import {
+  emptyStats,
   DEFAULT_STATUS_TIMINGS,
   type SentRecord,
   type SimulatedInbound,
@@ -66,15 +67,7 @@ export interface SimCore {
 export function createSimCore(options: MetaSimulatorOptions, baseUrl: () => string): SimCore {
   const timings: StatusTimings = { ...DEFAULT_STATUS_TIMINGS, ...options.timings }
   const shuffleRandom = mulberry32((options.seed ?? 1) ^ 0x5bd1e995)
-  const stats: SimulatorStats = {
-    requests: 0,
-    sent: 0,
-    faulted: 0,
-    rejected: 0,
-    duplicates: 0,
-    webhooksDelivered: 0,
-    webhooksFailed: 0,
-  }
+  const stats: SimulatorStats = emptyStats()
   const seenRefs = new Set<string>()
   const accounts = new Map<string, MetaSimAccount>()
   const posterOptions = {

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { createFaultPicker, mulberry32 } from '../shared/faults.js'
 import { createWebhookPoster } from '../shared/webhook-poster.js'
 import {
+  emptyStats,
   DEFAULT_STATUS_TIMINGS,
   type SentRecord,
   type Simulator,
@@ -71,15 +72,7 @@ export function createTwilioSimulator(options: TwilioSimulatorOptions = {}): Twi
   for (const account of options.accounts ?? []) accounts.add(account)
   const faults = createFaultPicker(options.seed ?? 1)
   const shuffleRandom = mulberry32((options.seed ?? 1) ^ 0x5f3759df)
-  const stats: SimulatorStats = {
-    requests: 0,
-    sent: 0,
-    faulted: 0,
-    rejected: 0,
-    duplicates: 0,
-    webhooksDelivered: 0,
-    webhooksFailed: 0,
-  }
+  const stats: SimulatorStats = emptyStats()
   const poster = createWebhookPoster({
     ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
     onDelivered: () => stats.webhooksDelivered++,

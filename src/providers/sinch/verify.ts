@@ -1,4 +1,5 @@
-import { createHmac, timingSafeEqual } from 'node:crypto'
+import { constantTimeEqual } from '../../crypto.js'
+import { createHmac } from 'node:crypto'
 import type { RawRequest, Verdict } from '../types.js'
 import type { SinchConfig } from './config.js'
 
@@ -94,13 +95,3 @@ function header(req: RawRequest, name: string): string | undefined {
   return typeof value === 'string' ? value.trim() : undefined
 }
 
-/** Equal-length comparison in constant time; unequal lengths still cost one comparison. */
-export function constantTimeEqual(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8')
-  const b = Buffer.from(expected, 'utf8')
-  if (a.length !== b.length) {
-    timingSafeEqual(b, b)
-    return false
-  }
-  return timingSafeEqual(a, b)
-}

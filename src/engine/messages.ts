@@ -203,10 +203,8 @@ export function createMessageService(opts: MessageServiceOptions) {
 
 export type MessageService = ReturnType<typeof createMessageService>
 
-/** The API view of a message row. */
-export function messageView(row: MessageTable, accountName: string) {
-  const content = JSON.parse(row.content) as Record<string, unknown>
-  const { type: _type, ...body } = content
+/** Who and what a message is: the fields the API view and the event summary share. */
+function messageHead(row: MessageTable, accountName: string) {
   return {
     id: row.id,
     account: accountName,
@@ -214,6 +212,15 @@ export function messageView(row: MessageTable, accountName: string) {
     type: row.type,
     [row.direction === 'out' ? 'to' : 'from']: row.urn,
     contact_id: row.contact_id,
+  }
+}
+
+/** The API view of a message row. */
+export function messageView(row: MessageTable, accountName: string) {
+  const content = JSON.parse(row.content) as Record<string, unknown>
+  const { type: _type, ...body } = content
+  return {
+    ...messageHead(row, accountName),
     status: row.status,
     ...body,
     provider_message_id: row.provider_message_id,
@@ -232,12 +239,7 @@ export function messageView(row: MessageTable, accountName: string) {
 /** The message as carried in events: enough to act on without a lookup. */
 export function messageSummary(row: MessageTable, accountName: string, status: string, extra: Record<string, unknown> = {}) {
   return {
-    id: row.id,
-    account: accountName,
-    direction: row.direction,
-    type: row.type,
-    [row.direction === 'out' ? 'to' : 'from']: row.urn,
-    contact_id: row.contact_id,
+    ...messageHead(row, accountName),
     status,
     provider_message_id: row.provider_message_id,
     reply_ref: row.reply_ref,

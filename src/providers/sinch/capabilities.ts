@@ -8,20 +8,9 @@ import { WHATSAPP_TEXT_MAX } from './message.js'
  * WhatsApp senders only, so the `sms` channel offers nothing.
  */
 
-const MB = 1024 * 1024
 
-const DOCUMENT_MIME_TYPES = [
-  'text/plain',
-  'text/csv',
-  'application/pdf',
-  'application/msword',
-  'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  'application/vnd.ms-excel',
-  'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-  'application/vnd.ms-powerpoint',
-  'application/vnd.openxmlformats-officedocument.presentationml.presentation',
-  'application/zip',
-] as const
+/** WhatsApp's document types plus the two Sinch lists on top (sinch.md §5). */
+const DOCUMENT_MIME_TYPES = [...WHATSAPP_MEDIA.document.mimeTypes, 'text/csv', 'application/zip']
 
 export const SINCH_WHATSAPP_CAPABILITIES: Capabilities = {
   types: ['text', 'image', 'audio', 'video', 'document', 'template', 'interactive', 'location'],
@@ -29,7 +18,7 @@ export const SINCH_WHATSAPP_CAPABILITIES: Capabilities = {
     image: WHATSAPP_MEDIA.image,
     video: WHATSAPP_MEDIA.video,
     audio: WHATSAPP_MEDIA.audio,
-    document: { mimeTypes: DOCUMENT_MIME_TYPES, maxBytes: 100 * MB },
+    document: { mimeTypes: DOCUMENT_MIME_TYPES, maxBytes: WHATSAPP_MEDIA.document.maxBytes },
   },
   textMaxLength: WHATSAPP_TEXT_MAX,
   // Captions travel as a card description; WhatsApp cuts captions at 1024 characters.

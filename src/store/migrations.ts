@@ -1,4 +1,8 @@
 import type { ColumnDefinitionBuilder, Kysely, Migration, MigrationProvider } from 'kysely'
+import { migration0004 } from './migrations/0004_routing.js'
+import { migration0005 } from './migrations/0005_window_templates.js'
+import { migration0006 } from './migrations/0006_rules.js'
+import { migration0007 } from './migrations/0007_scale.js'
 
 /**
  * Schema migrations, written with Kysely's schema builder so the same code creates the tables on
@@ -250,6 +254,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('contacts_tenant_state').on('contacts').columns(['tenant_id', 'state']).execute()
       },
     },
+    // Later migrations live in ./migrations/, one file each.
+    '0004_routing': migration0004(dialect),
+    '0005_window_templates': migration0005(dialect),
+    '0006_rules': migration0006(dialect),
+    '0007_scale': migration0007(dialect),
   }
 }
 

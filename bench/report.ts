@@ -143,6 +143,7 @@ export function renderReport(r: RunReport, analysis: string | undefined): string
   L.push(`| Memory | ${dec(machine.memoryGiB, 1)} GiB (${dec(machine.freeMemoryGiB, 1)} GiB free at start) |`)
   L.push(`| OS | ${machine.os} |`)
   L.push(`| Node | ${machine.node} |`)
+  if (machine.gatewayRuntime) L.push(`| Gateway runs | ${machine.gatewayRuntime} |`)
   L.push(`| Data directory file system | ${machine.fileSystem} (SQLite WAL, synchronous=FULL: every acknowledged write is fsynced) |`)
   L.push(`| Commit | ${machine.commit}${machine.uncommittedSrcFiles > 0 ? ` plus uncommitted changes in ${machine.uncommittedSrcFiles} files under src/ (work in progress at the time of the run)` : ''} |`)
   L.push(`| Load average at start / end | ${machine.loadAverage.map((n) => dec(n, 2)).join(', ')} / ${r.loadAtEnd.map((n) => dec(n, 2)).join(', ')} |`)

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import { describeMachine } from './lib/machine.js'
 import { ProcessMonitor } from './lib/monitor.js'
 import { parseOptions } from './lib/options.js'
-import { REPO_ROOT } from './lib/procs.js'
+import { gatewayRuntime, REPO_ROOT } from './lib/procs.js'
 import { extractAnalysis, renderReport, type RunReport } from './report.js'
 import type { RunContext } from './scenarios/context.js'
 import { runFlow } from './scenarios/flow.js'
@@ -35,7 +35,7 @@ const ctx: RunContext = {
 
 const report: RunReport = {
   opts,
-  machine: describeMachine(tmpRoot, REPO_ROOT),
+  machine: { ...describeMachine(tmpRoot, REPO_ROOT), gatewayRuntime: gatewayRuntime().description },
   loadAtEnd: [],
   startedAt: new Date(started),
   seconds: 0,
@@ -43,6 +43,7 @@ const report: RunReport = {
   errors: [],
 }
 log(`wagate bench${opts.quick ? ' (quick)' : ''}: ${report.machine.cores} × ${report.machine.cpu}, Node ${report.machine.node}, load ${report.machine.loadAverage.map((n) => n.toFixed(2)).join(' ')}`)
+log(`gateway: ${report.machine.gatewayRuntime}`)
 monitor.start()
 
 const fail = (what: string, err: unknown) => {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { parseFlags } from './cli-args.js'
 import { ConfigError, loadConfig, type Config } from './config.js'
 import { newApiKey } from './crypto.js'
 import { createGateway, type Gateway } from './gateway.js'
@@ -13,11 +14,14 @@ const HELP = `wagate — WhatsApp Business gateway
 
 Usage:
   wagate dev                 gateway + in-process provider simulators (the sandbox)
-  wagate serve [--role R]    gateway only (R: all | api | worker; default all)
+  wagate serve [--role R]    gateway only; R (default all, overrides WAGATE_ROLE):
+                               all     API, webhooks and background work
+                               api     API and webhooks only (no outbox worker, no deliveries)
+                               worker  outbox and deliveries; HTTP has only /healthz /readyz /metrics
   wagate help
 
 Environment (see README): WAGATE_PORT, WAGATE_HOST, WAGATE_PUBLIC_URL, WAGATE_DATA_DIR, WAGATE_API_KEY,
-WAGATE_SECRET_KEY, WAGATE_LOG_LEVEL, WAGATE_DATABASE_URL, WAGATE_REDIS_URL …`
+WAGATE_SECRET_KEY, WAGATE_LOG_LEVEL, WAGATE_DATABASE_URL, WAGATE_REDIS_URL, WAGATE_ROLE …`
 
 async function main(argv: string[]) {
   const [command = 'help', ...rest] = argv
@@ -30,8 +34,13 @@ async function main(argv: string[]) {
     process.exitCode = 2
     return
   }
-  const roleIndex = rest.indexOf('--role')
-  const role = roleIndex >= 0 ? rest[roleIndex + 1] : undefined
+  const flags = parseFlags(rest)
+  if ('error' in flags) {
+    console.error(`${flags.error}\n\n${HELP}`)
+    process.exitCode = 2
+    return
+  }
+  const role = flags.role
   let config: Config
   try {
     config = loadConfig({ ...process.env, ...(role ? { WAGATE_ROLE: role } : {}) })
@@ -44,8 +53,15 @@ async function main(argv: string[]) {
     throw err
   }
   const dev = command === 'dev'
+  if (dev && config.WAGATE_ROLE !== 'all') {
+    console.error(`wagate dev runs every role in one process; for role "${config.WAGATE_ROLE}" use wagate serve --role ${config.WAGATE_ROLE}`)
+    process.exitCode = 2
+    return
+  }
   // The sandbox is for trying things at a terminal: request logs would bury the printed curl lines.
   if (dev && !process.env.WAGATE_LOG_LEVEL) config = { ...config, WAGATE_LOG_LEVEL: 'warn' }
+  // Trying webhooks at a terminal means a receiver on this machine: the sandbox allows loopback targets.
+  if (dev && !process.env.WAGATE_ALLOW_PRIVATE_WEBHOOKS) config = { ...config, WAGATE_ALLOW_PRIVATE_WEBHOOKS: true }
   let devKey: string | undefined
   if (dev && !config.WAGATE_API_KEY) {
     // The sandbox keeps its key beside its data (0600) so that every start can print a working curl.
@@ -104,7 +120,7 @@ function printBanner(url: string, key: string | undefined, gateway: Gateway, san
   const lines = [
     '',
     `wagate is listening on ${url}  (role: ${gateway.config.WAGATE_ROLE}, store: SQLite in ${gateway.config.WAGATE_DATA_DIR})`,
-    `  API docs:  ${url}/docs`,
+    gateway.config.WAGATE_ROLE === 'worker' ? `  Health:    ${url}/healthz, ${url}/readyz, ${url}/metrics (no API in the worker role)` : `  API docs:  ${url}/docs`,
   ]
   if (key && (sandbox || generated)) lines.push(`  API key:   ${key}${generated ? '   (shown once: it is stored hashed)' : ''}`)
   else if (!key) lines.push('  API key:   the one printed at first start, or set WAGATE_API_KEY')

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       WAGATE_MAX_BODY_BYTES: 1024 * 1024,
       WAGATE_ROLE: 'all',
       WAGATE_SANDBOX: false,
+      WAGATE_ALLOW_PRIVATE_WEBHOOKS: false,
     })
   })
 

@@ -42,6 +42,8 @@ export const configSchema = z.object({
   WAGATE_MAX_BODY_BYTES: int(1_024, 50 * 1024 * 1024).default(1024 * 1024),
   WAGATE_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
   WAGATE_SANDBOX: bool.default(false),
+  /** Subscription and rule webhooks may target loopback/private addresses (tests, the dev sandbox). */
+  WAGATE_ALLOW_PRIVATE_WEBHOOKS: bool.default(false),
 })
 
 export type Config = z.infer<typeof configSchema>

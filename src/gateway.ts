@@ -13,7 +13,13 @@ import { createIdempotency } from './engine/idempotency.js'
 import { createInboundPipeline } from './engine/inbound.js'
 import { createMemoryLimiter, type RateLimiter } from './engine/limiter.js'
 import { createMessageService, type MessageService } from './engine/messages.js'
+import { createSessionService } from './engine/sessions.js'
+import { createLocalNotifier, type Notifier } from './engine/notify.js'
+import { connectRedis, type RedisConnections } from './engine/redis.js'
+import { createRedisLimiter } from './engine/redis-limiter.js'
+import { createRedisNotifier } from './engine/redis-notify.js'
 import { createOutboxWorker, type OutboxWorker } from './engine/outbox.js'
+import { createRuleRunner } from './engine/rules/runner.js'
 import { createSubscriptionDispatcher } from './engine/subscriptions/dispatcher.js'
 import { createAuthenticator, ensureDefaultTenant } from './engine/tenants.js'
 import { buildApp } from './http/app.js'
@@ -50,6 +56,8 @@ export interface Gateway {
   accounts: AccountService
   messages: MessageService
   worker: OutboxWorker
+  /** Wake-ups between instances (Redis with WAGATE_REDIS_URL, in-process otherwise). */
+  notifier: Notifier
   registry: Registry
   app: FastifyInstance
   logger: Logger
@@ -68,8 +76,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const clock = opts.clock ?? systemClock
   const secrets = opts.secrets ?? new Set<string>()
   const logger = opts.logger ?? createLogger({ level: config.WAGATE_LOG_LEVEL, secrets })
-  if (config.WAGATE_DATABASE_URL) throw new Error('WAGATE_DATABASE_URL (PostgreSQL) is not supported by this build yet; unset it to use the embedded SQLite store')
-  const store = await openStore({ dataDir: config.WAGATE_DATA_DIR })
+  // Scale-out (issue 7): WAGATE_DATABASE_URL selects the PostgreSQL store shared by every process.
+  const databaseUrl = config.WAGATE_DATABASE_URL
+  if (databaseUrl) {
+    const password = new URL(databaseUrl).password
+    if (password) secrets.add(decodeURIComponent(password))
+  }
+  const store = await openStore({
+    dataDir: config.WAGATE_DATA_DIR,
+    ...(databaseUrl ? { databaseUrl, postgres: { onError: (err: Error) => logger.warn({ err }, 'a database connection failed; the pool replaces it') } } : {}),
+  })
   const box = createSecretBox(keyFromSecret(config.WAGATE_SECRET_KEY ?? localSecretKey(config.WAGATE_DATA_DIR, logger)))
   if (config.WAGATE_API_KEY) secrets.add(config.WAGATE_API_KEY)
 
@@ -78,15 +94,28 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   const registry = createRegistry(opts.extraAdapters)
   const accounts = createAccountService({ store, registry, box, clock, publicUrl })
   const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 30_000 })
+  // Scale-out (issue 7): with Redis, pacing and wake-ups are shared by every process.
+  const redis: RedisConnections | undefined = config.WAGATE_REDIS_URL ? connectRedis(config.WAGATE_REDIS_URL, logger.child({ component: 'redis' }), { name: `wagate:${config.WAGATE_ROLE}` }) : undefined
+  if (config.WAGATE_REDIS_URL) {
+    const password = new URL(config.WAGATE_REDIS_URL).password
+    if (password) secrets.add(decodeURIComponent(password))
+  }
+  const notifier: Notifier = redis ? createRedisNotifier({ publisher: redis.commands, subscriber: redis.subscriber, logger: logger.child({ component: 'notify' }) }) : createLocalNotifier()
+  const limiter = opts.limiter ?? (redis ? createRedisLimiter({ redis: redis.commands, now: () => clock.now(), logger: logger.child({ component: 'limiter' }) }) : createMemoryLimiter())
   const onEvents = (events: Envelope[]) => {
     for (const e of events) eventBus.emit('event', e)
+    if (events.length > 0) notifier.notify('events')
   }
+  // Events appended by another instance: readers of the log here look again (no envelope).
+  notifier.on('events', (origin) => {
+    if (origin === 'remote') eventBus.emit('event')
+  })
   const worker = createOutboxWorker({
     store,
     accounts,
     clock,
     logger: logger.child({ component: 'worker' }),
-    limiter: opts.limiter ?? createMemoryLimiter(),
+    limiter,
     concurrency: config.WAGATE_WORKER_CONCURRENCY,
     leaseMs: config.WAGATE_LEASE_MS,
     sendTimeoutMs: config.WAGATE_SEND_TIMEOUT_MS,
@@ -101,11 +130,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     accounts,
     clock,
     ...(config.WAGATE_DEFAULT_COUNTRY ? { defaultCountry: config.WAGATE_DEFAULT_COUNTRY } : {}),
-    onQueued: () => worker.poke(),
+    onQueued: () => notifier.notify('outbox'),
     onEvents,
   })
+  notifier.on('outbox', () => worker.poke())
   const inbound = createInboundPipeline({ store, clock, onEvents })
-  const subscriptions = createSubscriptionDispatcher({ store, box, clock, logger: logger.child({ component: 'subscriptions' }), onEvents })
+  const sessions = createSessionService({ store, accounts, clock, defaultCountry: config.WAGATE_DEFAULT_COUNTRY })
+  const subscriptions = createSubscriptionDispatcher({ store, box, clock, logger: logger.child({ component: 'subscriptions' }), onEvents, allowPrivateWebhooks: config.WAGATE_ALLOW_PRIVATE_WEBHOOKS })
+  const rules = createRuleRunner({ store, box, clock, logger: logger.child({ component: 'rules' }), accounts, messages, onEvents, allowPrivateWebhooks: config.WAGATE_ALLOW_PRIVATE_WEBHOOKS })
   const { tenantId, generatedKey } = await ensureDefaultTenant(store, clock, config.WAGATE_API_KEY)
   if (generatedKey) secrets.add(generatedKey)
 
@@ -120,10 +152,15 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     logger,
     publicUrl,
     bodyLimit: config.WAGATE_MAX_BODY_BYTES,
+    sessions,
+    routes: servesApi(config.WAGATE_ROLE) ? 'all' : 'ops',
     gauges: {
-      collect: () => {
+      collect: async () => {
         const w = worker.stats()
         const s = store.stats()
+        const d = subscriptions.stats()
+        const r = rules.stats()
+        const pending = await store.read.selectFrom('deliveries').select((eb) => eb.fn.countAll().as('n')).where('state', '=', 'pending').executeTakeFirst()
         return [
           { name: 'wagate_messages_sent_total', help: 'Sends accepted by a provider', type: 'counter', value: w.sent },
           { name: 'wagate_messages_failed_total', help: 'Messages failed by a send error', type: 'counter', value: w.failed },
@@ -132,6 +169,16 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           { name: 'wagate_worker_inflight', help: 'Jobs being sent now', type: 'gauge', value: w.inflight },
           { name: 'wagate_store_commits_total', help: 'Store commits', type: 'counter', value: s.commits },
           { name: 'wagate_store_transactions_total', help: 'Transactions carried by those commits', type: 'counter', value: s.transactions },
+          { name: 'wagate_deliveries_pending', help: 'Subscription deliveries waiting for a (next) attempt', type: 'gauge', value: Number(pending?.n ?? 0) },
+          { name: 'wagate_deliveries_delivered_total', help: 'Deliveries acknowledged by their endpoint or broker', type: 'counter', value: d.delivered },
+          { name: 'wagate_deliveries_failed_total', help: 'Deliveries given up (schedule exhausted or 410)', type: 'counter', value: d.failed },
+          { name: 'wagate_delivery_attempts_total', help: 'Delivery attempts made (webhook POSTs and broker publishes)', type: 'counter', value: d.attempts },
+          { name: 'wagate_delivery_retries_total', help: 'Failed attempts scheduled again', type: 'counter', value: d.retried },
+          { name: 'wagate_sink_publishes_total', help: 'Events acknowledged by a NATS or Redis sink', type: 'counter', value: d.sinkPublished },
+          { name: 'wagate_subscriptions_disabled_total', help: 'Subscriptions disabled (410 or exhausted schedule)', type: 'counter', value: d.disabled },
+          { name: 'wagate_deliveries_inflight', help: 'Delivery attempts in flight now', type: 'gauge', value: d.inflight },
+          { name: 'wagate_rule_runs_fired_total', help: 'Rule runs whose actions all succeeded (rule.fired)', type: 'counter', value: r.fired },
+          { name: 'wagate_rule_runs_failed_total', help: 'Rule runs with an action that failed (rule.failed)', type: 'counter', value: r.failed },
         ]
       },
     },
@@ -149,6 +196,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     accounts,
     messages,
     worker,
+    notifier,
     registry,
     app,
     logger,
@@ -158,17 +206,26 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       return baseUrl
     },
     async listen() {
+      redis?.connect()
       const address = await app.listen({ port: config.WAGATE_PORT, host: config.WAGATE_HOST })
       const port = Number(new URL(address).port)
       if (!config.WAGATE_PUBLIC_URL) baseUrl = publicUrlOf(config, port)
-      if (config.WAGATE_ROLE !== 'api') worker.start()
-      if (config.WAGATE_ROLE !== 'api') subscriptions.start()
+      // Roles (issue 7): `api` runs no background loop; `worker` and `all` run them all.
+      if (runsLoops(config.WAGATE_ROLE)) {
+        worker.start()
+        subscriptions.start()
+        rules.start()
+      }
       return baseUrl
     },
     async close() {
+      // Rules first: they produce work (fallback sends) for the loops stopped after them.
+      await rules.stop()
       await worker.stop()
       await subscriptions.stop()
       await app.close()
+      await notifier.close()
+      await redis?.close()
       await dispatcher.close()
       await store.close()
     },
@@ -178,6 +235,17 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   }
   return gateway
 }
+
+/**
+ * What each role runs (`wagate serve --role`): `api` the API and the provider webhooks, no
+ * background loop; `worker` the loops (outbox, deliveries) with only /healthz, /readyz and /metrics
+ * over HTTP; `all` (the default) everything.
+ *
+ * @example
+ * runsLoops('api') // false
+ */
+export const runsLoops = (role: Config['WAGATE_ROLE']) => role !== 'api'
+export const servesApi = (role: Config['WAGATE_ROLE']) => role !== 'worker'
 
 /**
  * Without WAGATE_SECRET_KEY the embedded default keeps a random key beside its database (0600), so

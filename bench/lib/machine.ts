@@ -21,6 +21,8 @@ export interface MachineInfo {
   /** Files under src/ changed from that commit when the run started (other work in progress). */
   uncommittedSrcFiles: number
   loadAverage: number[]
+  /** What ran the gateway: compiled dist/ or src/ through tsx (procs.ts gatewayRuntime). */
+  gatewayRuntime?: string
 }
 
 function tryRun(cmd: string, args: string[], cwd?: string): string {

@@ -1,16 +1,57 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
 
 /**
- * Child processes of a benchmark: the gateway (`src/cli.ts serve`), the Meta simulator and the bare
- * baseline route, each in its own Node process so that the load generator (this process) does not
- * share their event loop. They run as `node --import tsx <script>` rather than through the `tsx`
- * binary, which would add a wrapper process between us and the one whose memory and CPU we read.
+ * Child processes of a benchmark: the gateway (`serve`), the Meta simulator and the bare baseline
+ * route, each in its own Node process so that the load generator (this process) does not share
+ * their event loop. The gateway and the simulator run compiled (`node dist/…js`, what
+ * `npm run serve:prod` runs; `npm run bench` builds first) when dist/ is at least as new as every
+ * file under src/; otherwise, and for the bare route (not part of src/), as
+ * `node --import tsx <script>` rather than through the `tsx` binary, which would add a wrapper
+ * process between us and the one whose memory and CPU we read.
  */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface Runtime {
+  compiled: boolean
+  /** For RESULTS.md: what ran the gateway and why. */
+  description: string
+}
+
+function newestSourceMs(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name)
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMs(path))
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) newest = Math.max(newest, statSync(path).mtimeMs)
+  }
+  return newest
+}
+
+let runtime: Runtime | undefined
+/** Compiled when `npm run build` output exists and no source file changed since (checked once per run). */
+export function gatewayRuntime(): Runtime {
+  if (runtime) return runtime
+  const built = join(REPO_ROOT, 'dist', 'cli.js')
+  if (!existsSync(built)) {
+    runtime = { compiled: false, description: 'src/ through tsx (no dist/: run `npm run build`, as `npm run bench` does)' }
+  } else if (newestSourceMs(join(REPO_ROOT, 'src')) > statSync(built).mtimeMs) {
+    runtime = { compiled: false, description: 'src/ through tsx (dist/ is older than src/: rebuild with `npm run build`)' }
+  } else {
+    runtime = { compiled: true, description: 'compiled: `node --enable-source-maps dist/cli.js serve` (as `npm run serve:prod`)' }
+  }
+  return runtime
+}
+
+/** The script to run for a source file under src/: its dist/ build when the gateway runs compiled. */
+function scriptFor(source: string): string {
+  return gatewayRuntime().compiled ? source.replace(/^src\//, 'dist/').replace(/\.ts$/, '.js') : source
+}
 
 export interface Child {
   name: string
@@ -49,7 +90,7 @@ export function freePort(): Promise<number> {
 }
 
 function spawnNode(opts: SpawnOptions): { child: ChildProcess; tail: () => string; firstLine: Promise<string> } {
-  const nodeArgs = ['--import', 'tsx']
+  const nodeArgs = opts.script.endsWith('.js') ? ['--enable-source-maps'] : ['--import', 'tsx']
   // default file names: one profile per thread (tsx runs its loader on a worker thread)
   if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir)
   const child = spawn(process.execPath, [...nodeArgs, opts.script, ...(opts.args ?? [])], {
@@ -114,14 +155,14 @@ export interface GatewayProcess extends Child {
   dataDir: string
 }
 
-/** `src/cli.ts serve` on a fresh data directory; resolves once /healthz answers. */
+/** The gateway's `serve` (compiled or src/, see gatewayRuntime) on a fresh data directory; resolves once /healthz answers. */
 export async function startGateway(opts: { dataDir: string; cpuProfDir?: string; env?: Record<string, string> }): Promise<GatewayProcess> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
   const apiKey = `bench_${randomSecret(16)}`
   const { child, tail } = spawnNode({
     name: 'gateway',
-    script: 'src/cli.ts',
+    script: scriptFor('src/cli.ts'),
     args: ['serve'],
     env: {
       WAGATE_PORT: String(port),
@@ -141,7 +182,7 @@ export async function startGateway(opts: { dataDir: string; cpuProfDir?: string;
 
 /** The Meta simulator as its own process (`src/simulators/meta/main.ts`); its first stdout line is its URL. */
 export async function startMetaSimulator(env: Record<string, string>): Promise<Child> {
-  const { child, tail, firstLine } = spawnNode({ name: 'simulator', script: 'src/simulators/meta/main.ts', env: { SIM_PORT: '0', ...env } })
+  const { child, tail, firstLine } = spawnNode({ name: 'simulator', script: scriptFor('src/simulators/meta/main.ts'), env: { SIM_PORT: '0', ...env } })
   const url = await firstLine
   await waitHttp(`${url}/_sim/stats`, child, tail)
   return { name: 'simulator', pid: child.pid ?? -1, url, stderrTail: tail, stop: stopper(child) }

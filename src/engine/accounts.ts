@@ -3,6 +3,7 @@ import type { SecretBox } from '../crypto.js'
 import { newWebhookToken } from '../crypto.js'
 import { newId } from '../domain/ids.js'
 import { parsePhone } from '../domain/phone.js'
+import { DEFAULT_STASH_TTL_MINUTES, InteractionTemplateSchema } from '../domain/window.js'
 import type { AccountContext, Channel, ProviderId } from '../providers/types.js'
 import type { AnyAdapter, Registry } from '../providers/registry.js'
 import type { Store, Tx } from '../store/db.js'
@@ -17,13 +18,18 @@ import { ApiError } from './api-error.js'
 
 export const ACCOUNT_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/
 
+/** Longest a stashed message may wait: 30 days. */
+const STASH_TTL_MAX_MINUTES = 30 * 24 * 60
+
 export const accountSettingsSchema = z
   .object({
     sandbox: z.boolean().default(false),
     split_long_text: z.boolean().default(true),
     allow_private_media: z.boolean().default(false),
     commands: z.boolean().default(false),
-    interaction_template: z.unknown().optional(),
+    // window (issue 5): the template sent once when a message is stashed, and how long stashed messages wait
+    interaction_template: InteractionTemplateSchema.optional().catch(undefined),
+    stash_ttl_minutes: z.number().int().min(1).max(STASH_TTL_MAX_MINUTES).default(DEFAULT_STASH_TTL_MINUTES).catch(DEFAULT_STASH_TTL_MINUTES),
   })
   .strip()
 export type AccountSettings = z.infer<typeof accountSettingsSchema>
@@ -43,7 +49,8 @@ export const createAccountSchema = z
     split_long_text: z.boolean().optional(),
     allow_private_media: z.boolean().optional(),
     commands: z.boolean().optional(),
-    interaction_template: z.unknown().optional(),
+    interaction_template: InteractionTemplateSchema.optional(),
+    stash_ttl_minutes: z.number().int().min(1).max(STASH_TTL_MAX_MINUTES).optional(),
   })
   .strict()
 export type CreateAccountInput = z.infer<typeof createAccountSchema>
@@ -51,7 +58,7 @@ export type CreateAccountInput = z.infer<typeof createAccountSchema>
 export const updateAccountSchema = createAccountSchema
   .omit({ name: true, provider: true })
   .partial()
-  .extend({ config: z.record(z.string(), z.unknown()).optional() })
+  .extend({ config: z.record(z.string(), z.unknown()).optional(), interaction_template: InteractionTemplateSchema.nullable().optional() })
   .strict()
 export type UpdateAccountInput = z.infer<typeof updateAccountSchema>
 
@@ -70,20 +77,65 @@ export interface AccountServiceOptions {
   box: SecretBox
   clock: Clock
   publicUrl: () => string
+  /** How long a looked-up account is trusted without reading its row again (default ACCOUNT_CACHE_TTL_MS). */
+  cacheTtlMs?: number
 }
+
+/**
+ * Webhook routing and the outbox worker look accounts up on every request / job. A resolved account
+ * (adapter, unsealed and parsed config) is reused for this long without reading the store: changes
+ * made in this process (create, PATCH, DELETE) drop the cache at once; another process's change is
+ * seen after at most this long.
+ */
+export const ACCOUNT_CACHE_TTL_MS = 5_000
 
 export function webhookUrlFor(base: string, provider: string, name: string, rawConfig: Record<string, unknown>): string {
   if (provider === 'gupshup') return `${base}/webhooks/gupshup/${name}/${String(rawConfig.webhook_token ?? '')}`
   return `${base}/webhooks/${provider}/${name}`
 }
 
+/** The `stash` policy sends the interaction template when it holds a message, so it needs one. */
+function assertStashable(policy: string, settings: AccountSettings): void {
+  if (policy === 'stash' && !settings.interaction_template) {
+    throw new ApiError('invalid_request', 'window_policy "stash" needs an interaction_template ({name, language, parameters?, accept_payloads?, decline_payloads?}) to ask the contact to reply')
+  }
+}
+
 export function createAccountService(opts: AccountServiceOptions) {
   const { store, registry, box, clock } = opts
+  const ttlMs = opts.cacheTtlMs ?? ACCOUNT_CACHE_TTL_MS
   const byId = new Map<string, Account>()
+  /** When each `byId` entry was last matched against its row in the store (monotonic ms). */
+  const checkedAt = new Map<string, number>()
+  /** Webhook routing lookups (provider + name, provider + route key, all of a provider): non-empty results only. */
+  const routes = new Map<string, { at: number; accounts: Account[] }>()
+  /** Bumped by every change made here, so a lookup that read the store before the change does not cache what it read. */
+  let generation = 0
+  const fresh = (at: number | undefined) => at !== undefined && performance.now() - at < ttlMs
 
+  const invalidate = (id: string) => {
+    generation++
+    byId.delete(id)
+    checkedAt.delete(id)
+    routes.clear()
+  }
+
+  const routed = async (key: string, load: () => Promise<AccountTable[]>): Promise<Account[]> => {
+    const hit = routes.get(key)
+    if (hit && fresh(hit.at)) return hit.accounts
+    const seen = generation
+    const accounts = (await load()).map(hydrate)
+    if (accounts.length > 0 && seen === generation) routes.set(key, { at: performance.now(), accounts })
+    else routes.delete(key)
+    return accounts
+  }
+
+  /** Every row reaching here was just read from (or written to) the store. */
   const hydrate = (row: AccountTable): Account => {
+    checkedAt.set(row.id, performance.now())
     const cached = byId.get(row.id)
-    if (cached && cached.row.updated_at === row.updated_at) return cached
+    // updated_at only grows: a row read before a change made here must not replace the newer account.
+    if (cached && cached.row.updated_at >= row.updated_at) return cached
     const adapter = registry.get(row.provider)
     if (!adapter) throw new ApiError('provider_unavailable', `provider "${row.provider}" is not available in this build`)
     const rawConfig = JSON.parse(box.open(row.config_sealed)) as Record<string, unknown>
@@ -138,6 +190,8 @@ export function createAccountService(opts: AccountServiceOptions) {
       split_long_text: account.settings.split_long_text,
       allow_private_media: account.settings.allow_private_media,
       commands: account.settings.commands,
+      interaction_template: account.settings.interaction_template ?? null,
+      stash_ttl_minutes: account.settings.stash_ttl_minutes,
       webhook_url: account.ctx.webhookUrl,
       config,
       created_at: iso(row.created_at),
@@ -171,7 +225,9 @@ export function createAccountService(opts: AccountServiceOptions) {
         allow_private_media: input.allow_private_media ?? extra.sandbox,
         commands: input.commands,
         interaction_template: input.interaction_template,
+        stash_ttl_minutes: input.stash_ttl_minutes,
       })
+      assertStashable(input.window_policy, settings)
       const row: AccountTable = {
         id: newId('acc'),
         tenant_id: tenantId,
@@ -202,6 +258,7 @@ export function createAccountService(opts: AccountServiceOptions) {
         }
         await tx.insertInto('accounts').values(row).execute()
       })
+      invalidate(row.id)
       return hydrate(row)
     },
 
@@ -220,8 +277,10 @@ export function createAccountService(opts: AccountServiceOptions) {
         ...(input.split_long_text !== undefined ? { split_long_text: input.split_long_text } : {}),
         ...(input.allow_private_media !== undefined ? { allow_private_media: input.allow_private_media } : {}),
         ...(input.commands !== undefined ? { commands: input.commands } : {}),
-        ...(input.interaction_template !== undefined ? { interaction_template: input.interaction_template } : {}),
+        ...(input.interaction_template !== undefined ? { interaction_template: input.interaction_template ?? undefined } : {}),
+        ...(input.stash_ttl_minutes !== undefined ? { stash_ttl_minutes: input.stash_ttl_minutes } : {}),
       })
+      assertStashable(input.window_policy ?? current.row.window_policy, settings)
       const next: AccountTable = {
         ...current.row,
         phone_number: phoneNumber,
@@ -235,7 +294,7 @@ export function createAccountService(opts: AccountServiceOptions) {
         updated_at: Math.max(clock.now(), current.row.updated_at + 1),
       }
       await store.write((tx) => tx.updateTable('accounts').set(next).where('id', '=', next.id).execute())
-      byId.delete(next.id)
+      invalidate(next.id)
       return hydrate(next)
     },
 
@@ -246,7 +305,7 @@ export function createAccountService(opts: AccountServiceOptions) {
         if (used) throw new ApiError('account_in_use', `account "${current.row.name}" has messages; it cannot be deleted`)
         await tx.deleteFrom('accounts').where('id', '=', current.row.id).execute()
       })
-      byId.delete(current.row.id)
+      invalidate(current.row.id)
     },
 
     async get(tenantId: string, idOrName: string): Promise<Account> {
@@ -265,34 +324,43 @@ export function createAccountService(opts: AccountServiceOptions) {
       return rows.map(hydrate)
     },
 
-    /** Cached lookup by id for the worker and pipelines (accounts change rarely). */
+    /** Cached lookup by id for the worker and pipelines (accounts change rarely; see ACCOUNT_CACHE_TTL_MS). */
     async byId(id: string): Promise<Account | undefined> {
       const cached = byId.get(id)
-      if (cached) return cached
+      if (cached && fresh(checkedAt.get(id))) return cached
       const row = await store.read.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst()
-      return row ? hydrate(row) : undefined
+      if (!row) {
+        byId.delete(id)
+        checkedAt.delete(id)
+        return undefined
+      }
+      return hydrate(row)
     },
 
-    /** App-wide webhook routing (Meta `/webhooks/meta`): the account whose route key matches. */
+    /** App-wide webhook routing (Meta `/webhooks/meta`): the account whose route key matches (cached, see ACCOUNT_CACHE_TTL_MS). */
     async byRouteKey(provider: string, routeKey: string): Promise<Account | undefined> {
-      const row = await store.read
-        .selectFrom('accounts')
-        .selectAll()
-        .where('provider', '=', provider)
-        .where('route_key', '=', routeKey)
-        .executeTakeFirst()
-      return row ? hydrate(row) : undefined
+      const found = await routed(`key\0${provider}\0${routeKey}`, async () => {
+        const row = await store.read
+          .selectFrom('accounts')
+          .selectAll()
+          .where('provider', '=', provider)
+          .where('route_key', '=', routeKey)
+          .executeTakeFirst()
+        return row ? [row] : []
+      })
+      return found[0]
     },
 
-    /** Webhook routes address accounts by name without a tenant: names are looked up across tenants by provider. */
+    /**
+     * Webhook routes address accounts by name without a tenant: names are looked up across tenants by
+     * provider. Cached (see ACCOUNT_CACHE_TTL_MS); an unknown name is read again every time.
+     */
     async byProviderAndName(provider: string, name: string): Promise<Account[]> {
-      const rows = await store.read.selectFrom('accounts').selectAll().where('provider', '=', provider).where('name', '=', name).execute()
-      return rows.map(hydrate)
+      return routed(`name\0${provider}\0${name}`, () => store.read.selectFrom('accounts').selectAll().where('provider', '=', provider).where('name', '=', name).execute())
     },
 
     async allOfProvider(provider: string): Promise<Account[]> {
-      const rows = await store.read.selectFrom('accounts').selectAll().where('provider', '=', provider).execute()
-      return rows.map(hydrate)
+      return routed(`all\0${provider}`, () => store.read.selectFrom('accounts').selectAll().where('provider', '=', provider).execute())
     },
   }
 }

@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events'
 import { newId } from '../domain/ids.js'
 import { matchTopic } from '../domain/topics.js'
 import type { Store, Tx } from '../store/db.js'
+import { deferEvent } from '../store/event-order.js'
 import { iso } from './clock.js'
 
 /**
@@ -30,21 +31,17 @@ export interface Envelope {
 
 export async function appendEvent(tx: Tx, event: NewEvent, now: number): Promise<Envelope> {
   const id = newId('evt', now)
-  await tx
-    .insertInto('events')
-    .values({
-      id,
-      tenant_id: event.tenantId,
-      type: event.type,
-      topic: event.topic,
-      account: event.account,
-      created_at: now,
-      data: JSON.stringify(event.data),
-    })
-    .execute()
+  const row = { id, tenant_id: event.tenantId, type: event.type, topic: event.topic, account: event.account, created_at: now, data: JSON.stringify(event.data) }
+  // PostgreSQL inserts the write's events at its end, under a lock, so seq grows in commit order
+  // (store/event-order.ts); SQLite (one writer) inserts now.
+  if (!deferEvent(tx, row)) await tx.insertInto('events').values(row).execute()
   return { id, type: event.type, topic: event.topic, created_at: iso(now), account: event.account, data: event.data }
 }
 
+/**
+ * 'event' after commit: listeners take it as "read the log again". The envelope is absent when the
+ * events were appended by another instance (a Redis notification, issue 7), so use only the log.
+ */
 export const eventBus = new EventEmitter()
 eventBus.setMaxListeners(0)
 
@@ -69,12 +66,15 @@ export async function listEvents(store: Store, tenantId: string, q: EventQuery, 
   // Topic patterns are matched in the process (NATS rules); scan in pages until the page fills.
   const out: Array<Envelope & { seq: number }> = []
   let from = afterSeq
+  // Never past a seq a concurrent writer may still commit below (PostgreSQL; see Store.eventHorizon).
+  const upTo = await store.eventHorizon()
   for (let page = 0; page < 20 && out.length < q.limit; page++) {
     let query = store.read
       .selectFrom('events')
       .selectAll()
       .where('tenant_id', '=', tenantId)
       .where('seq', '>', from)
+      .where('seq', '<=', upTo)
       .orderBy('seq')
       .limit(500)
     if (q.type) query = query.where('type', '=', q.type)

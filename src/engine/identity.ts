@@ -5,6 +5,7 @@ import { newId } from '../domain/ids.js'
 import type { Tx } from '../store/db.js'
 import type { Account } from './accounts.js'
 import { appendEvent, type Envelope } from './events.js'
+import { mergeRoutingRefs } from './routing-refs.js'
 
 /**
  * Identity learning (DESIGN §7): a wa_id or user id revealed by a provider joins the contact the
@@ -80,6 +81,7 @@ export async function mergeContacts(tx: Tx, keepId: string, goneId: string, now:
       .execute()
     await tx.deleteFrom('conversations').where('account_id', '=', c.account_id).where('contact_id', '=', goneId).execute()
   }
+  await mergeRoutingRefs(tx, keepId, goneId, now) // routing (issue 5): session / next-reply refs follow the person
   if (gone.state === 'blocked') await tx.updateTable('contacts').set({ state: 'blocked', updated_at: now }).where('id', '=', keepId).execute()
   if (gone.name) await tx.updateTable('contacts').set({ name: gone.name, updated_at: now }).where('id', '=', keepId).where('name', 'is', null).execute()
   await tx.updateTable('contacts').set({ state: 'merged', merged_into: keepId, updated_at: now }).where('id', '=', goneId).execute()

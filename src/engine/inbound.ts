@@ -12,6 +12,9 @@ import { learnIdentity, sinkOf } from './identity.js'
 import { onSendFailure } from './reachability.js' // identity (issue 4)
 import { messageView } from './messages.js'
 import { applyStatus } from './status-apply.js'
+import { onInboundStash } from './stash.js' // window (issue 5)
+import { routeInbound } from './routing-refs.js'
+import { routingView } from '../domain/routing.js'
 
 /**
  * The inbound pipeline: every item of one verified webhook is applied in ONE transaction (dedupe
@@ -44,9 +47,14 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
           .executeTakeFirst()
       : undefined
     const number = msg.from.phone ?? (msg.from.waId ? `+${msg.from.waId}` : (msg.from.userId ?? 'unknown'))
-    const routing = replied?.reply_ref
-      ? topic('incoming', account.row.name, 'reply', replied.reply_ref)
-      : topic('incoming', account.row.name, 'from', number)
+    // routing (issue 5): one decision by the DESIGN §9 precedence; a next-reply ref it uses is consumed once the row is in.
+    const routed = await routeInbound(
+      tx,
+      contact ? { accountId: account.row.id, contactId: contact.contactId } : undefined,
+      { account: account.row.name, from: number, text: msg.type === 'text' ? msg.text : undefined, replyRef: replied?.reply_ref, commands: account.settings.commands },
+      now,
+    )
+    const routing = routed.decision.topic
     const { raw: _raw, from: _from, providerMessageId: _pid, timestamp: _ts, address: _addr, type: _type, ...fields } = msg
     const row: MessageTable = {
       id: newId('msg', now),
@@ -79,6 +87,12 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
       return
     }
     result.messages++
+    // routing (issue 5): only a stored (non-duplicate) message consumes the next-reply ref it used.
+    const decision = await routed.commit()
+    if (decision.topic !== row.topic) {
+      row.topic = decision.topic
+      await tx.updateTable('messages').set({ topic: decision.topic }).where('id', '=', row.id).execute()
+    }
     await tx.insertInto('message_history').values({ message_id: row.id, status: 'received', provider_status: msg.type, at: msg.timestamp, error: null }).execute()
     if (contact) {
       await tx
@@ -87,6 +101,8 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
         .onConflict((oc) => oc.columns(['account_id', 'contact_id']).doUpdateSet({ last_inbound_at: now, updated_at: now }))
         .execute()
     }
+    // window (issue 5): the window just opened; a decline fails the contact's stashed messages, anything else releases them
+    if (contact) await onInboundStash(tx, account, contact.contactId, msg, now, result.envelopes)
     const urns = contact ? (await contactUrns(tx, contact.contactId)).map((u) => u.urn) : []
     result.envelopes.push(
       await appendEvent(
@@ -94,9 +110,9 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
         {
           tenantId,
           type: 'message.inbound',
-          topic: routing,
+          topic: decision.topic,
           account: account.row.name,
-          data: { message: messageView(row, account.row.name), contact: contact ? { id: contact.contactId, urns } : null },
+          data: { message: messageView(row, account.row.name), contact: contact ? { id: contact.contactId, urns } : null, routing: routingView(decision) },
         },
         now,
       ),
@@ -141,7 +157,8 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
       if (useful.length === 0) return result
       await store.write(async (tx) => {
         const now = clock.now()
-        result.envelopes = []
+        // A PostgreSQL retry runs this again: start the tallies over.
+        Object.assign(result, { messages: 0, statuses: 0, duplicates: 0, parked: 0, envelopes: [] })
         for (const item of useful) {
           if (item.kind === 'message') await ingestMessage(tx, account, item.message, now, result)
           else if (item.kind === 'status') await ingestStatus(tx, account, item.status, now, result)

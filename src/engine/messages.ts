@@ -1,6 +1,8 @@
 import { checkContent, isPrivateUrl } from '../domain/capability-check.js'
 import type { OutboundContent } from '../domain/content.js'
 import { newId } from '../domain/ids.js'
+import { fillContent } from '../domain/variables.js'
+import { windowOf } from '../domain/window.js'
 import { parseRecipient } from '../domain/phone.js'
 import { topic } from '../domain/topics.js'
 import type { Party } from '../providers/types.js'
@@ -11,8 +13,11 @@ import { ApiError } from './api-error.js'
 import { iso, type Clock } from './clock.js'
 import { resolveContact } from './contacts.js'
 import { assertSendable } from './reachability.js'
+import { applyOutboundRefs } from './routing-refs.js'
 import { appendEvent, type Envelope } from './events.js'
 import { contentOf, type SendRequest } from './send-request.js'
+import { stashAccepted, windowGate } from './stash.js' // window (issue 5)
+import { checkTemplate } from './templates.js' // templates (issue 5)
 
 /**
  * Accepting outbound messages: validation against the account and its provider, then one
@@ -87,6 +92,19 @@ export function createMessageService(opts: MessageServiceOptions) {
     }
   }
 
+  /** window (issue 5): when the window of each message's (account, contact) closes; absent when the contact never wrote. */
+  const windowsOf = async (rows: readonly MessageTable[]): Promise<Map<string, number>> => {
+    const contacts = [...new Set(rows.map((r) => r.contact_id).filter((c): c is string => c !== null))]
+    const out = new Map<string, number>()
+    if (contacts.length === 0) return out
+    const convs = await store.read.selectFrom('conversations').select(['account_id', 'contact_id', 'last_inbound_at']).where('contact_id', 'in', contacts).execute()
+    for (const c of convs) {
+      const w = windowOf(c.last_inbound_at == null ? null : Number(c.last_inbound_at), clock.now())
+      if (w.expiresAt !== null) out.set(`${c.account_id}\u0000${c.contact_id}`, w.expiresAt)
+    }
+    return out
+  }
+
   return {
     /**
      * `inTransaction` runs inside the accepting transaction with the response body, so work that must
@@ -95,9 +113,11 @@ export function createMessageService(opts: MessageServiceOptions) {
     async accept(tenantId: string, req: SendRequest, tenantCountry?: string, inTransaction?: (tx: Tx, response: AcceptedBody) => Promise<void>): Promise<Accepted> {
       const account = await pickAccount(tenantId, req.account)
       const party = recipientOf(account, tenantCountry, req.to)
-      const content = contentOf(req)
+      const content = withVariables(contentOf(req), req.variables)
       checkMediaUrls(account, content)
       await checkTargets(tenantId, account, req)
+      // templates (issue 5): unknown name/language or wrong parameter count → template_invalid, nothing queued
+      if (content.type === 'template') await checkTemplate(store.read, account, content.template)
       const check = checkContent(content, account.adapter.capabilities(account.ctx.channel), { splitLongText: account.settings.split_long_text })
       if (!check.ok) throw new ApiError(check.code, check.detail)
       const now = clock.now()
@@ -108,6 +128,11 @@ export function createMessageService(opts: MessageServiceOptions) {
         const contact = await resolveContact(tx, tenantId, party, now)
         // A blocked contact, or one stopped for this account, is refused here: nothing is queued.
         await assertSendable(tx, tenantId, account.row.id, contact?.contactId)
+        // routing (issue 5): `session` / `nextreply` take effect with the message, in this transaction.
+        if (contact && (req.session || req.nextreply)) await applyOutboundRefs(tx, { tenantId, accountId: account.row.id, contactId: contact.contactId }, req, now)
+        // window (issue 5): a closed window follows the account's policy (reject throws outside_window)
+        const hold = await windowGate(tx, account, contact?.contactId, content.type, now)
+        body.status = hold === 'stash' ? 'stashed' : 'queued'
         const out: Envelope[] = []
         for (const [i, part] of check.parts.entries()) {
           const id = ids[i] as string
@@ -120,7 +145,7 @@ export function createMessageService(opts: MessageServiceOptions) {
             type: part.type,
             content: JSON.stringify(part),
             urn: wireUrn,
-            status: 'queued',
+            status: body.status,
             provider_message_id: null,
             error: null,
             attempts: 0,
@@ -137,11 +162,14 @@ export function createMessageService(opts: MessageServiceOptions) {
             .insertInto('message_history')
             .values([
               { message_id: id, status: 'accepted', provider_status: 'api', at: now, error: null },
-              { message_id: id, status: 'queued', provider_status: 'outbox', at: now, error: null },
+              hold === 'stash'
+                ? { message_id: id, status: 'stashed', provider_status: 'window_closed', at: now, error: null }
+                : { message_id: id, status: 'queued', provider_status: 'outbox', at: now, error: null },
             ])
             .execute()
           // Parts share one run_at: the worker keeps per-recipient order by id, which sorts by creation.
-          await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now }).execute()
+          // A stashed message gets its job when it is released (stash.ts).
+          if (hold === 'send') await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now }).execute()
           out.push(
             await appendEvent(
               tx,
@@ -155,7 +183,12 @@ export function createMessageService(opts: MessageServiceOptions) {
               now,
             ),
           )
+          if (hold === 'stash') {
+            const stashed = { tenantId, type: 'message.status', topic: topic('message', account.row.name, 'stashed'), account: account.row.name, data: { message: messageSummary(row, account.row.name, 'stashed') } }
+            out.push(await appendEvent(tx, stashed, now))
+          }
         }
+        if (hold === 'stash' && contact) out.push(...(await stashAccepted(tx, account, { tenantId, contactId: contact.contactId, urn: wireUrn, ids, now })))
         await inTransaction?.(tx, body)
         return out
       })
@@ -169,8 +202,12 @@ export function createMessageService(opts: MessageServiceOptions) {
       if (!row) throw new ApiError('unknown_message', `no message ${id} in this tenant`)
       const history = await store.read.selectFrom('message_history').selectAll().where('message_id', '=', id).orderBy('id').execute()
       const account = await accounts.byId(row.account_id)
+      const windows = await windowsOf([row])
+      // rules (issue 6): the messages a rule's fallback_send sent in this one's place.
+      const fallbacks = await store.read.selectFrom('messages').select('id').where('tenant_id', '=', tenantId).where('fallback_of', '=', id).orderBy('id').execute()
       return {
-        ...messageView(row, account?.row.name ?? row.account_id),
+        ...messageView(row, account?.row.name ?? row.account_id, windows.get(`${row.account_id}\u0000${row.contact_id}`) ?? null),
+        fallbacks: fallbacks.map((f) => f.id),
         history: history.map((h) => ({
           status: h.status,
           provider_status: h.provider_status,
@@ -193,8 +230,9 @@ export function createMessageService(opts: MessageServiceOptions) {
       const rows = await query.orderBy('id', 'desc').limit(q.limit).execute()
       const names = new Map<string, string>()
       for (const r of rows) if (!names.has(r.account_id)) names.set(r.account_id, (await accounts.byId(r.account_id))?.row.name ?? r.account_id)
+      const windows = await windowsOf(rows)
       return {
-        data: rows.map((r) => messageView(r, names.get(r.account_id) ?? r.account_id)),
+        data: rows.map((r) => messageView(r, names.get(r.account_id) ?? r.account_id, windows.get(`${r.account_id}\u0000${r.contact_id}`) ?? null)),
         next_before: rows.length === q.limit ? rows[rows.length - 1]?.id : null,
       }
     },
@@ -202,6 +240,14 @@ export function createMessageService(opts: MessageServiceOptions) {
 }
 
 export type MessageService = ReturnType<typeof createMessageService>
+
+/** `{{name}}` variables filled from the request (issue 5); a name the request lacks is a 422. */
+function withVariables(content: OutboundContent, variables: Record<string, string> | undefined): OutboundContent {
+  if (!variables) return content
+  const filled = fillContent(content, variables)
+  if (!filled.ok) throw new ApiError('missing_variable', `the text uses ${filled.missing.map((m) => `{{${m}}}`).join(', ')} but "variables" does not give ${filled.missing.length === 1 ? 'it' : 'them'}`, { missing: filled.missing })
+  return filled.value
+}
 
 /** Who and what a message is: the fields the API view and the event summary share. */
 function messageHead(row: MessageTable, accountName: string) {
@@ -215,8 +261,12 @@ function messageHead(row: MessageTable, accountName: string) {
   }
 }
 
-/** The API view of a message row. */
-export function messageView(row: MessageTable, accountName: string) {
+/**
+ * The API view of a message row. `windowExpiresAt` (issue 5) is when the 24-hour window of the
+ * message's (account, contact) closes, as of now: null when the contact never wrote; omitted when
+ * the caller did not look it up (events).
+ */
+export function messageView(row: MessageTable, accountName: string, windowExpiresAt?: number | null) {
   const content = JSON.parse(row.content) as Record<string, unknown>
   const { type: _type, ...body } = content
   return {
@@ -231,6 +281,9 @@ export function messageView(row: MessageTable, accountName: string) {
     reply_ref: row.reply_ref,
     topic: row.topic,
     metadata: row.metadata ? (JSON.parse(row.metadata) as unknown) : null,
+    /** rules (issue 6): the message this one stands in for (sent by a fallback_send). */
+    fallback_of: row.fallback_of ?? null,
+    ...(windowExpiresAt !== undefined ? { window_expires_at: windowExpiresAt === null ? null : iso(windowExpiresAt) } : {}),
     created_at: iso(Number(row.created_at)),
     updated_at: iso(Number(row.updated_at)),
   }

@@ -21,7 +21,8 @@ import { applyStatus } from './status-apply.js'
  * The outbox worker: leases due jobs, paces them per account, sends them through the adapter and
  * records each outcome in one transaction. Sends to one recipient keep their order. A job whose
  * process dies comes back when its lease expires; a send that may have reached the provider before
- * failing (timeout) is counted on the message as `duplicate_risk`.
+ * failing (timeout), and a job taken over from an expired lease, are counted on the message as
+ * `duplicate_risk`.
  */
 export interface WorkerOptions {
   store: Store
@@ -43,6 +44,8 @@ export interface WorkerOptions {
 interface Job {
   message: MessageTable
   attempts: number
+  /** Leased again after another lease expired without an outcome: the send may already have gone out. */
+  takenOver?: boolean
 }
 
 type Target = { kind: 'none' } | { kind: 'wait' } | { kind: 'id'; id: string } | { kind: 'gone'; reason: string }
@@ -72,21 +75,29 @@ export function createOutboxWorker(opts: WorkerOptions) {
     (async () => {
       const due = await tx
         .selectFrom('outbox')
-        .select(['message_id', 'attempts'])
+        .select(['message_id', 'attempts', 'lease_owner'])
         .where('run_at', '<=', now)
         .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
         .orderBy('run_at')
         .orderBy('message_id')
         .limit(max)
+        // PostgreSQL: several workers lease at once; each claims rows the others have not locked.
+        .$if(opts.store.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
         .execute()
       if (due.length === 0) return []
       const ids = due.map((d) => d.message_id)
       await tx.updateTable('outbox').set({ lease_owner: owner, lease_until: now + opts.leaseMs }).where('message_id', 'in', ids).execute()
+      // An expired lease with no outcome recorded: its holder (killed, or stalled past the lease) may
+      // have handed the job to the provider already, so this send may be a duplicate — count it.
+      const takenOver = new Set(due.filter((d) => d.lease_owner !== null && !(d.lease_owner === owner && queued.has(d.message_id))).map((d) => d.message_id))
+      if (takenOver.size > 0) {
+        await tx.updateTable('messages').set((eb) => ({ duplicate_risk: eb('duplicate_risk', '+', 1) })).where('id', 'in', [...takenOver]).execute()
+      }
       const messages = await tx.selectFrom('messages').selectAll().where('id', 'in', ids).execute()
       const byId = new Map(messages.map((m) => [m.id, m]))
       return due.flatMap((d) => {
         const message = byId.get(d.message_id)
-        return message ? [{ message, attempts: d.attempts }] : []
+        return message ? [{ message, attempts: d.attempts, takenOver: takenOver.has(d.message_id) }] : []
       })
     })()
 
@@ -114,6 +125,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
   const fail = async (job: Job, account: Account, error: NormalizedError, attempts: number) => {
     const envelopes: Envelope[] = []
     await opts.store.write(async (tx) => {
+      envelopes.length = 0 // a PostgreSQL retry runs this again
       const now = opts.clock.now()
       const current = (await tx.selectFrom('messages').selectAll().where('id', '=', job.message.id).executeTakeFirst()) ?? job.message
       await tx.updateTable('messages').set({ attempts, error: JSON.stringify(error) }).where('id', '=', current.id).execute()
@@ -157,6 +169,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
   const succeed = async (job: Job, account: Account, attempts: number, result: { providerMessageId: string; waId?: string; userId?: string; providerStatus?: string }, to: Recipient) => {
     const envelopes: Envelope[] = []
     await opts.store.write(async (tx) => {
+      envelopes.length = 0 // a PostgreSQL retry runs this again
       const now = opts.clock.now()
       const current = (await tx.selectFrom('messages').selectAll().where('id', '=', job.message.id).executeTakeFirst()) ?? job.message
       const withId: MessageTable = { ...current, provider_message_id: result.providerMessageId, attempts, error: null }
@@ -248,7 +261,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
     const until = opts.clock.now() + opts.leaseMs
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
-      await opts.store.write((tx) => tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).execute())
+      await opts.store.write((tx) => tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).execute(), { isolation: 'read committed' })
     }
   }
 
@@ -282,12 +295,15 @@ export function createOutboxWorker(opts: WorkerOptions) {
       let leased: Job[] = []
       if (free > 0) {
         try {
-          leased = await opts.store.write((tx) => lease(tx, opts.clock.now(), Math.min(free, 500)))
+          leased = await opts.store.write((tx) => lease(tx, opts.clock.now(), Math.min(free, 500)), { isolation: 'read committed' })
         } catch (err) {
           opts.logger.error({ err }, 'outbox lease failed')
         }
       }
-      for (const job of leased) enqueue(job)
+      for (const job of leased) {
+        if (job.takenOver) stats.possibleDuplicates++
+        enqueue(job)
+      }
       if (leased.length > 0 && leased.length === Math.min(free, 500)) continue
       await new Promise<void>((resolve) => {
         // Wake in time to renew the leases of jobs still waiting in their chains.

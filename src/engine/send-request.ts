@@ -10,7 +10,9 @@ import {
   type ContentType,
   type OutboundContent,
 } from '../domain/content.js'
+import { VARIABLE_NAME } from '../domain/variables.js'
 import { ApiError } from './api-error.js'
+import { NextReplyChangeSchema, SessionChangeSchema } from './routing-refs.js'
 
 /**
  * The body of `POST /v1/messages` (DESIGN §11), validated in two steps so that an unknown `type`
@@ -21,9 +23,15 @@ const common = {
   to: z.string().min(1).max(160),
   reply_to: z.string().min(1).max(256).optional(),
   reply_ref: z.string().min(1).max(200).optional(),
-  session: z.unknown().optional(),
-  nextreply: z.unknown().optional(),
+  // Routing state of (account, contact), applied when the message is accepted (DESIGN §9).
+  session: SessionChangeSchema.optional(),
+  nextreply: NextReplyChangeSchema.optional(),
   metadata: z.record(z.string(), z.unknown()).optional(),
+  // `{{name}}` in texts is filled from these (DESIGN §8); without them texts go out as written.
+  variables: z
+    .record(z.string().regex(VARIABLE_NAME, 'variable names are letters, digits, _ . - (max 64), not starting with . or -'), z.string().max(4096))
+    .refine((v) => Object.keys(v).length <= 100, 'at most 100 variables')
+    .optional(),
 }
 
 const mediaVariants = MEDIA_KINDS.map((kind) =>

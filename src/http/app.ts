@@ -7,6 +7,9 @@ import type { AccountService } from '../engine/accounts.js'
 import type { Idempotency } from '../engine/idempotency.js'
 import type { InboundPipeline } from '../engine/inbound.js'
 import type { MessageService } from '../engine/messages.js'
+import type { Clock } from '../engine/clock.js'
+import type { TemplateService } from '../engine/templates.js'
+import type { SessionService } from '../engine/sessions.js'
 import type { Tenant } from '../engine/tenants.js'
 import type { Store } from '../store/db.js'
 import { bearerAuth } from './auth.js'
@@ -17,7 +20,10 @@ import { eventRoutes } from './routes/events.js'
 import { messageRoutes } from './routes/messages.js'
 import { opsRoutes, type Gauges } from './routes/ops.js'
 import { sandboxRoutes, type SandboxHooks } from './routes/sandbox.js'
+import { sessionRoutes } from './routes/sessions.js'
 import { streamRoutes } from './routes/stream.js'
+import { templateRoutes } from './routes/templates.js'
+import { ruleRoutes } from './routes/rules.js'
 import { subscriptionRoutes } from './routes/subscriptions.js'
 import { webhookRoutes } from './routes/webhooks.js'
 
@@ -41,6 +47,14 @@ export interface AppDeps {
   gauges: Gauges
   bodyLimit: number
   sandbox?: SandboxHooks
+  /** Session and next-reply refs (issue 5); the routes are absent without it. */
+  sessions?: SessionService
+  /** The template registry (issue 5); the routes are absent without it. */
+  templates?: TemplateService
+  /** The gateway's clock, so windows shown by the API agree with the engine (tests move it). */
+  clock?: Clock
+  /** `ops`: only /healthz, /readyz, /metrics (and /docs), for `--role worker` (issue 7). Default `all`. */
+  routes?: 'all' | 'ops'
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -73,14 +87,18 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' })
 
   opsRoutes(app, { store: deps.store, gauges: deps.gauges })
+  if (deps.routes === 'ops') return app
 
   await app.register(async (api) => {
     api.addHook('onRequest', bearerAuth(deps.authenticate))
     accountRoutes(api, { accounts: deps.accounts })
     messageRoutes(api, { messages: deps.messages, idempotency: deps.idempotency })
     eventRoutes(api, { store: deps.store })
-    contactRoutes(api, { store: deps.store })
+    contactRoutes(api, { store: deps.store, ...(deps.clock ? { clock: deps.clock } : {}) })
+    if (deps.templates) templateRoutes(api, { templates: deps.templates })
+    if (deps.sessions) sessionRoutes(api, { sessions: deps.sessions })
     subscriptionRoutes(api, { store: deps.store })
+    ruleRoutes(api, { store: deps.store })
     streamRoutes(api, { store: deps.store })
     if (deps.sandbox) sandboxRoutes(api, { accounts: deps.accounts, sandbox: deps.sandbox })
   })

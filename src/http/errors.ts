@@ -3,6 +3,7 @@ import type { Socket } from 'node:net'
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify'
 import { ApiError } from '../engine/api-error.js'
 import { problem, type ProblemCode } from './problems.js'
+import { StoreUnavailableError } from '../store/errors.js'
 
 /**
  * Renders every error as application/problem+json with a stable code. Client mistakes get a 4xx
@@ -53,6 +54,7 @@ function detailFor(code: ProblemCode, error: FastifyError, request: FastifyReque
 }
 
 function isStoreOutage(error: Error): boolean {
+  if (error instanceof StoreUnavailableError) return true
   const code = (error as { code?: string }).code ?? ''
   return ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'SQLITE_BUSY', 'SQLITE_IOERR', '57P01', '57P03', '08006', '08001'].includes(code)
 }

@@ -36,10 +36,22 @@ export const PROBLEMS = {
   media_url_refused: { status: 422, title: 'The media URL points at a private or loopback address' },
   text_too_long: { status: 422, title: 'The text is longer than the provider accepts' },
   unknown_target_message: { status: 422, title: 'The message replied or reacted to is not known' },
+  // Routing (issue 5, DESIGN §9)
+  no_active_session: { status: 409, title: 'The contact has no active session on this account' },
   // Identity (issue 4): the business blocked the contact / the contact opted out of the account
   contact_blocked: { status: 422, title: 'The contact is blocked' },
   recipient_opted_out: { status: 422, title: 'The contact opted out of this account' },
+  // Window, templates and variables (issue 5, DESIGN §8)
+  outside_window: { status: 422, title: 'The 24-hour window is closed and the account rejects free-form messages outside it' },
+  template_invalid: { status: 422, title: 'The template is not registered in this language or its parameters do not match' },
+  missing_variable: { status: 422, title: 'The text uses a {{variable}} the request does not give' },
+  unknown_template: { status: 404, title: 'Unknown template' },
+  template_sync_unavailable: { status: 422, title: 'Templates cannot be synced from this provider or account' },
+  template_sync_failed: { status: 502, title: 'The provider did not list the templates' },
   invalid_cursor: { status: 400, title: 'The cursor is not valid' },
+  // Events out (issue 6): subscriptions and rules
+  webhook_url_refused: { status: 422, title: 'The webhook URL points at a private or loopback address' },
+  rule_name_taken: { status: 409, title: 'Rule name already in use' },
   // Idempotency (draft-ietf-httpapi-idempotency-key-header)
   idempotency_key_reused: { status: 422, title: 'Idempotency key reused with a different request' },
   idempotency_key_in_flight: { status: 409, title: 'A request with this idempotency key is still being processed' },

@@ -218,4 +218,18 @@ export interface ProviderAdapter<C = unknown> {
   routeKeys?(req: RawRequest): string[]
   /** The value `routeKeys` returns for this account (Meta: `config.phone_number_id`). */
   routeKeyOf?(config: C): string
+  /**
+   * Optional: the account's message templates as the provider lists them (Meta
+   * `GET /<WABA_ID>/message_templates`), for the template registry's sync. Throws `SendError`.
+   */
+  listTemplates?(account: AccountContext<C>, ctx: SendContext): Promise<ProviderTemplate[]>
+}
+
+/** One template as a provider lists it; `components` are Meta-style (`HEADER`, `BODY`, `BUTTONS`…). */
+export interface ProviderTemplate {
+  name: string
+  language: string
+  category: string
+  status: string
+  components: Array<Record<string, unknown>>
 }

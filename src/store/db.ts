@@ -1,9 +1,11 @@
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import SQLite from 'better-sqlite3'
-import { Kysely, Migrator, SqliteDialect, sql } from 'kysely'
+import { CompiledQuery, Kysely, Migrator, SqliteDialect, sql } from 'kysely'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
+import { openPostgresStore, type PostgresStoreOptions } from './postgres.js'
+import { withStatementCache } from './sqlite-statement-cache.js'
 
 /**
  * The store: one Kysely schema for SQLite (embedded default) and PostgreSQL. Writes go through
@@ -21,11 +23,31 @@ export interface Store {
   dialect: Dialect
   /** Reads that need not see an unfinished write (SQLite: a second connection; WAL lets it run alongside). */
   read: Kysely<Database>
-  write<T>(fn: (tx: Tx) => Promise<T>): Promise<T>
+  /**
+   * Runs `fn` as one transaction. On PostgreSQL it may run `fn` again after a serialization
+   * conflict, so `fn` must be re-runnable (reset what it collects at its start).
+   */
+  write<T>(fn: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T>
   /** Number of commits and of transactions they carried, for metrics and benchmarks. */
   stats(): { commits: number; transactions: number }
+  /**
+   * The highest event `seq` a cursor reader may pass: no event with a lower seq can commit later.
+   * Readers of the log by seq add `.where('seq', '<=', await store.eventHorizon())`. SQLite (one
+   * writer): unbounded. PostgreSQL: see store/event-order.ts.
+   */
+  eventHorizon(): Promise<number>
   ping(): Promise<boolean>
   close(): Promise<void>
+}
+
+export interface WriteOptions {
+  /**
+   * PostgreSQL isolation of this write (default `serializable`). `read committed` is for queue
+   * leasing that claims its rows with `FOR UPDATE SKIP LOCKED`: row locks make it correct, and
+   * serializable would abort concurrent leasers that merely scanned the same index range.
+   * SQLite ignores it (one writer).
+   */
+  isolation?: 'serializable' | 'read committed'
 }
 
 export interface OpenStoreOptions {
@@ -33,9 +55,14 @@ export interface OpenStoreOptions {
   dataDir: string
   /** Longest group of transactions committed together. */
   maxBatch?: number
+  /** A postgres:// URL: the PostgreSQL store instead of SQLite (`dataDir` is then unused). */
+  databaseUrl?: string
+  /** PostgreSQL tuning and the handler of dropped-connection errors. */
+  postgres?: Omit<PostgresStoreOptions, 'url'>
 }
 
 export async function openStore(options: OpenStoreOptions): Promise<Store> {
+  if (options.databaseUrl) return openPostgresStore({ ...options.postgres, url: options.databaseUrl })
   const inMemory = options.dataDir === ':memory:'
   let file = ':memory:'
   if (!inMemory) {
@@ -47,7 +74,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   writerDb.pragma('synchronous = FULL')
   writerDb.pragma('foreign_keys = ON')
   writerDb.pragma('busy_timeout = 5000')
-  const writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: writerDb }) })
+  const writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(writerDb) }) })
 
   const migrator = new Migrator({ db: writer, provider: migrationProvider('sqlite') })
   const { error } = await migrator.migrateToLatest()
@@ -58,7 +85,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (!inMemory) {
     readerDb = new SQLite(file, { readonly: true })
     readerDb.pragma('busy_timeout = 5000')
-    reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: readerDb }) })
+    reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(readerDb) }) })
   }
 
   const committer = createGroupCommitter(writer, options.maxBatch ?? 512)
@@ -67,6 +94,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     read: reader,
     write: committer.write,
     stats: committer.stats,
+    eventHorizon: async () => Number.MAX_SAFE_INTEGER,
     async ping() {
       await sql`select 1`.execute(reader)
       return true
@@ -88,6 +116,16 @@ interface Job {
 /** Longest stretch of synchronous SQL before the committer lets the event loop run. */
 const YIELD_EVERY_MS = 4
 
+/** The committer's own statements, compiled once: two of them run around every transaction. */
+const TX = {
+  begin: CompiledQuery.raw('begin immediate'),
+  savepoint: CompiledQuery.raw('savepoint g'),
+  release: CompiledQuery.raw('release g'),
+  rollbackTo: CompiledQuery.raw('rollback to g'),
+  commit: CompiledQuery.raw('commit'),
+  rollback: CompiledQuery.raw('rollback'),
+}
+
 function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
   let queue: Job[] = []
   let running: Promise<void> | undefined
@@ -98,7 +136,7 @@ function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
     try {
       await db.connection().execute(async (conn) => {
-        await sql`begin immediate`.execute(conn)
+        await conn.executeQuery(TX.begin)
         try {
           let sliceStart = performance.now()
           for (const job of batch) {
@@ -109,20 +147,20 @@ function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
               await new Promise<void>((resolve) => setImmediate(resolve))
               sliceStart = performance.now()
             }
-            await sql`savepoint g`.execute(conn)
+            await conn.executeQuery(TX.savepoint)
             try {
               const value = await job.fn(conn)
-              await sql`release g`.execute(conn)
+              await conn.executeQuery(TX.release)
               outcomes.push({ ok: true, value })
             } catch (error) {
-              await sql`rollback to g`.execute(conn)
-              await sql`release g`.execute(conn)
+              await conn.executeQuery(TX.rollbackTo)
+              await conn.executeQuery(TX.release)
               outcomes.push({ ok: false, error })
             }
           }
-          await sql`commit`.execute(conn)
+          await conn.executeQuery(TX.commit)
         } catch (error) {
-          await sql`rollback`.execute(conn).catch(() => undefined)
+          await conn.executeQuery(TX.rollback).catch(() => undefined)
           throw error
         }
       })

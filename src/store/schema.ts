@@ -86,6 +86,8 @@ export interface MessageTable {
   metadata: string | null
   created_at: number
   updated_at: number
+  /** The message this one stands in for, sent by a rule's fallback_send (0006_rules). */
+  fallback_of?: string | null
 }
 
 export interface MessageHistoryTable {
@@ -213,6 +215,98 @@ export interface DeliveryAttemptTable {
   response_excerpt: string | null
 }
 
+/** Routing state of one (account, contact) (0004_routing, DESIGN §9): each ref is active until its expiry. */
+export interface RoutingRefTable {
+  account_id: string
+  contact_id: string
+  tenant_id: string
+  session_ref: string | null
+  session_expires_at: number | null
+  nextreply_ref: string | null
+  nextreply_expires_at: number | null
+  updated_at: number
+}
+
+/** A rule (0006_rules): when an event matches its topics and conditions, its actions run once. */
+export interface RuleTable {
+  id: string
+  tenant_id: string
+  /** Unique per tenant; names the rule's own events (`rule.<name>.fired`). */
+  name: string
+  description: string | null
+  /** JSON array of NATS-style topic patterns. */
+  topics: string
+  /** JSON array of conditions ({path, op, value}). */
+  conditions: string
+  /** JSON array of actions. */
+  actions: string
+  /** The `whsec_` secret that signs the rule's webhook actions, sealed with the instance key. */
+  secret_sealed: string
+  /** Last event sequence this rule has looked at. */
+  cursor_seq: number
+  created_at: number
+  updated_at: number
+}
+
+/** One run of a rule on one event (unique per (rule_id, event_id)). */
+export interface RuleRunTable {
+  id: string
+  tenant_id: string
+  rule_id: string
+  event_id: string
+  event_seq: number
+  /** `fired`, `failed`, or `webhooks` (store actions done, webhook actions still to post). */
+  state: string
+  /** JSON: each action's outcome, and the error of a failed run. */
+  result: string
+  created_at: number
+  updated_at: number
+}
+
+/** A registered message template (0005_window_templates, DESIGN §8), checked before sending. */
+export interface TemplateTable {
+  id: string
+  tenant_id: string
+  account_id: string
+  name: string
+  language: string
+  /** `MARKETING`, `UTILITY` or `AUTHENTICATION`. */
+  category: string
+  /** Provider review status (`APPROVED`, `PENDING`…); only approved templates can be sent. */
+  status: string
+  header_params: number
+  body_params: number
+  /** JSON array of `{type, parameters}`, in the template's button order. */
+  buttons: string
+  /** JSON of the provider's components when known (sync, or given at registration). */
+  components: string | null
+  /** `api` (registered by a caller) or `sync` (read from the provider). */
+  source: string
+  created_at: number
+  updated_at: number
+}
+
+/** An outbound message held while the window is closed (status `stashed`, no outbox row yet). */
+export interface StashedMessageTable {
+  message_id: string
+  tenant_id: string
+  account_id: string
+  /** The contact at stash time. */
+  contact_id: string
+  stashed_at: number
+  /** After this the message fails with `stash_expired`. */
+  expires_at: number
+}
+
+/** One (account, contact) with stashed messages and the interaction request sent for them. */
+export interface StashEpisodeTable {
+  account_id: string
+  contact_id: string
+  tenant_id: string
+  request_message_id: string
+  started_at: number
+}
+
 export interface Database {
   tenants: TenantTable
   api_keys: ApiKeyTable
@@ -229,4 +323,10 @@ export interface Database {
   subscriptions: SubscriptionTable
   deliveries: DeliveryTable
   delivery_attempts: DeliveryAttemptTable
+  rules: RuleTable
+  rule_runs: RuleRunTable
+  routing_refs: RoutingRefTable
+  templates: TemplateTable
+  stashed_messages: StashedMessageTable
+  stash_episodes: StashEpisodeTable
 }

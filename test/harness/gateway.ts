@@ -51,6 +51,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       WAGATE_RETRY_BASE_MS: '20',
       WAGATE_RETRY_MAX_MS: '500',
       WAGATE_SEND_TIMEOUT_MS: '2000',
+      // The receivers and simulators of the tests listen on loopback.
+      WAGATE_ALLOW_PRIVATE_WEBHOOKS: 'true',
       ...opts.env,
     },
     opts.config,

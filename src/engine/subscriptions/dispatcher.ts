@@ -46,6 +46,8 @@ export interface SubscriptionDispatcherOptions {
   env?: Record<string, string | undefined>
   dispatcher?: Dispatcher
   bus?: EventEmitter
+  /** Webhook URLs may point at loopback and private addresses (WAGATE_ALLOW_PRIVATE_WEBHOOKS). */
+  allowPrivateWebhooks?: boolean
 }
 
 export interface DispatcherStats {
@@ -54,6 +56,10 @@ export interface DispatcherStats {
   failed: number
   disabled: number
   inflight: number
+  /** Attempts recorded (webhook POSTs and broker publishes, successful or not). */
+  attempts: number
+  /** Events acknowledged by a NATS or Redis sink. */
+  sinkPublished: number
 }
 
 const positiveInt = (name: string, value: string | undefined, fallback: number, max: number): number => {
@@ -74,7 +80,7 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
   const ownAgent = opts.dispatcher ? undefined : new Agent({ keepAliveTimeout: 10_000, connections: 100 })
   const http = opts.dispatcher ?? (ownAgent as Dispatcher)
   const sinks = createSinkPool(opts.logger)
-  const stats: DispatcherStats = { delivered: 0, retried: 0, failed: 0, disabled: 0, inflight: 0 }
+  const stats: DispatcherStats = { delivered: 0, retried: 0, failed: 0, disabled: 0, inflight: 0, attempts: 0, sinkPublished: 0 }
   /** Attempts in flight per subscription, with its limit. */
   const inflight = new Map<string, { count: number; limit: number }>()
   const stopping = new AbortController()
@@ -88,7 +94,7 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
     dirty = true
     wake?.()
   }
-  const service: SubscriptionService = createSubscriptionService({ store: opts.store, box: opts.box, clock, defaults: { maxInFlight, timeoutMs }, wake: poke })
+  const service: SubscriptionService = createSubscriptionService({ store: opts.store, box: opts.box, clock, defaults: { maxInFlight, timeoutMs }, wake: poke, allowPrivateWebhooks: opts.allowPrivateWebhooks ?? false })
   bindSubscriptions(opts.store, service)
 
   const saturated = () => [...inflight].filter(([, v]) => v.count >= v.limit).map(([id]) => id)
@@ -104,9 +110,10 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
       fannedUpTo = Math.max(fannedUpTo, maxSeq)
       return false
     }
-    const { created, more } = await opts.store.write((tx) => fanOut(tx, clock.now()))
+    const upTo = await opts.store.eventHorizon()
+    const { created, more } = await opts.store.write((tx) => fanOut(tx, clock.now(), 1_000, upTo))
     if (more) dirty = true
-    else fannedUpTo = Math.max(fannedUpTo, maxSeq)
+    else fannedUpTo = Math.max(fannedUpTo, Math.min(maxSeq, upTo))
     return created > 0 || more
   }
 
@@ -124,7 +131,8 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
       if (free <= 0) break
     }
     if (wanted.length === 0) return 0
-    const jobs = await opts.store.write((tx) => leaseDue(tx, clock.now(), wanted))
+    const pg = opts.store.dialect === 'postgres'
+    const jobs = await opts.store.write((tx) => leaseDue(tx, clock.now(), wanted, pg), { isolation: 'read committed' })
     for (const job of jobs) launch(job)
     return jobs.length
   }
@@ -148,7 +156,12 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
   const run = async (job: Job) => {
     const outcome = await deliver(job, { box: opts.box, http, sinks, stop: stopping.signal, now: clock.now() })
     const events: Envelope[] = []
-    const verdict: Verdict = await opts.store.write((tx) => recordOutcome(tx, job, outcome, schedule, clock.now(), events))
+    const verdict: Verdict = await opts.store.write((tx) => {
+      events.length = 0 // a PostgreSQL retry runs this again
+      return recordOutcome(tx, job, outcome, schedule, clock.now(), events)
+    })
+    if (verdict !== 'stale' && verdict !== 'released') stats.attempts++
+    if (verdict === 'delivered' && job.sub.kind !== 'webhook') stats.sinkPublished++
     if (verdict === 'delivered') stats.delivered++
     else if (verdict === 'retry') stats.retried++
     else if (verdict === 'failed' || verdict === 'gone') stats.failed++

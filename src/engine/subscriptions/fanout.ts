@@ -9,12 +9,14 @@ import type { DeliveryTable, SubscriptionTable } from '../../store/schema.js'
  * the same transaction. The queue is the store: a crash before the commit redoes the page, after it
  * loses nothing, and the unique (subscription_id, event_id) makes the redo harmless.
  *
- * The cursor relies on `seq` growing in commit order, which holds on SQLite (one writer).
+ * Events are read up to `upTo`, the store's event horizon taken before the write: below it no
+ * event can still commit (on SQLite, one writer, every seq is; on PostgreSQL see Store.eventHorizon).
  *
  * @example
- * const { created, more } = await store.write((tx) => fanOut(tx, clock.now()))
+ * const upTo = await store.eventHorizon()
+ * const { created, more } = await store.write((tx) => fanOut(tx, clock.now(), 1_000, upTo))
  */
-export async function fanOut(tx: Tx, now: number, pageSize = 1_000): Promise<{ created: number; more: boolean }> {
+export async function fanOut(tx: Tx, now: number, pageSize = 1_000, upTo = Number.MAX_SAFE_INTEGER): Promise<{ created: number; more: boolean }> {
   const subs = await tx.selectFrom('subscriptions').selectAll().where('state', '=', 'active').execute()
   const byTenant = new Map<string, SubscriptionTable[]>()
   for (const sub of subs) byTenant.set(sub.tenant_id, [...(byTenant.get(sub.tenant_id) ?? []), sub])
@@ -22,7 +24,7 @@ export async function fanOut(tx: Tx, now: number, pageSize = 1_000): Promise<{ c
   let more = false
   for (const [tenantId, tenantSubs] of byTenant) {
     const from = Math.min(...tenantSubs.map((s) => Number(s.cursor_seq)))
-    const events = await tx.selectFrom('events').select(['seq', 'id', 'topic']).where('tenant_id', '=', tenantId).where('seq', '>', from).orderBy('seq').limit(pageSize).execute()
+    const events = await tx.selectFrom('events').select(['seq', 'id', 'topic']).where('tenant_id', '=', tenantId).where('seq', '>', from).where('seq', '<=', upTo).orderBy('seq').limit(pageSize).execute()
     const last = events[events.length - 1]
     if (!last) continue
     if (events.length === pageSize) more = true

@@ -1,6 +1,8 @@
 import { z } from 'zod'
 import type { SecretBox } from '../../crypto.js'
+import { isPrivateUrl } from '../../domain/capability-check.js'
 import { isValidPattern } from '../../domain/topics.js'
+import { ApiError } from '../api-error.js'
 import type { StoredSinkTarget } from './deliver.js'
 
 /**
@@ -73,4 +75,13 @@ export function sinkSettings(input: CreateSubscriptionInput, box: SecretBox): St
     ...(input.kind === 'nats' ? { subject_prefix: input.subject_prefix ?? 'wagate.' } : {}),
     ...(input.kind === 'redis' ? { stream: input.stream ?? 'wagate:events', ...(input.max_len ? { max_len: input.max_len } : {}) } : {}),
   }
+}
+
+/**
+ * Refuses a webhook URL on a loopback or private address literal (DESIGN §13): a tenant must not
+ * make the gateway call into its own network. `WAGATE_ALLOW_PRIVATE_WEBHOOKS` lifts it.
+ */
+export function assertPublicWebhook(url: string, allowPrivate: boolean, field: string): void {
+  if (allowPrivate || !isPrivateUrl(url)) return
+  throw new ApiError('webhook_url_refused', `${field}: ${url} points at a loopback or private address; the gateway does not call into its own network (set WAGATE_ALLOW_PRIVATE_WEBHOOKS=true to allow it)`)
 }

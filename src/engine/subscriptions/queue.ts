@@ -63,7 +63,8 @@ export async function nextDueAt(store: Store, exclude: string[]): Promise<number
   return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
 }
 
-export async function leaseDue(tx: Tx, now: number, wanted: Array<{ subscriptionId: string; slots: number }>): Promise<Job[]> {
+/** `skipLocked` (PostgreSQL) claims rows with FOR UPDATE SKIP LOCKED; run it in a `read committed` write. */
+export async function leaseDue(tx: Tx, now: number, wanted: Array<{ subscriptionId: string; slots: number }>, skipLocked = false): Promise<Job[]> {
   const jobs: Job[] = []
   for (const { subscriptionId, slots } of wanted) {
     if (slots <= 0) continue
@@ -79,6 +80,8 @@ export async function leaseDue(tx: Tx, now: number, wanted: Array<{ subscription
       .orderBy('next_attempt_at')
       .orderBy('event_seq')
       .limit(slots)
+      // PostgreSQL: dispatchers of several processes lease at once; each claims rows not locked by another.
+      .$if(skipLocked, (q) => q.forUpdate().skipLocked())
       .execute()
     if (due.length === 0) continue
     const leaseUntil = now + Number(sub.timeout_ms) + LEASE_MARGIN_MS

@@ -7,7 +7,7 @@ import { ApiError } from '../api-error.js'
 import type { Clock } from '../clock.js'
 import { cursor } from '../events.js'
 import { newDelivery } from './fanout.js'
-import { redactUrl, sinkSettings, type CreateSubscriptionInput, type DeliveriesQuery } from './input.js'
+import { assertPublicWebhook, redactUrl, sinkSettings, type CreateSubscriptionInput, type DeliveriesQuery } from './input.js'
 import { newWebhookSecret } from './signing.js'
 import { deliveryView, subscriptionView, type AttemptRow, type DeliveryRow, type DeliveryView, type SubscriptionView } from './views.js'
 
@@ -26,6 +26,8 @@ export interface SubscriptionServiceOptions {
   clock: Clock
   defaults: { maxInFlight: number; timeoutMs: number }
   wake: () => void
+  /** Webhook URLs may point at loopback and private addresses (WAGATE_ALLOW_PRIVATE_WEBHOOKS). */
+  allowPrivateWebhooks?: boolean
 }
 
 /** Most events one replay call re-enqueues (or scans); the answer's `next_cursor` continues from there. */
@@ -70,6 +72,8 @@ export function createSubscriptionService(opts: SubscriptionServiceOptions) {
 
   return {
     async create(tenantId: string, input: CreateSubscriptionInput): Promise<{ subscription: SubscriptionView; secret: string }> {
+      // Brokers are the operator's own infrastructure, usually on a private network: only webhooks are checked.
+      if (input.kind === 'webhook') assertPublicWebhook(input.url, opts.allowPrivateWebhooks ?? false, 'url')
       const secret = newWebhookSecret()
       const row = await store.write(async (tx) => {
         const now = clock.now()

@@ -2,12 +2,12 @@ import type { FastifyInstance } from 'fastify'
 import { z } from 'zod'
 import { equivalentNumbers } from '../../domain/equivalents.js'
 import { parseRecipient, urn } from '../../domain/phone.js'
+import { windowOf } from '../../domain/window.js'
 import { ApiError } from '../../engine/api-error.js'
 import { iso, systemClock, type Clock } from '../../engine/clock.js'
 import type { Store } from '../../store/db.js'
 import { parseWith } from '../validate.js'
 
-const WINDOW_MS = 24 * 3600 * 1000
 const CONTACT_STATES = ['active', 'stopped', 'blocked'] as const
 
 /**
@@ -42,22 +42,42 @@ export function contactRoutes(app: FastifyInstance, deps: { store: Store; clock?
     const accounts = await store.read
       .selectFrom('conversations')
       .innerJoin('accounts', 'accounts.id', 'conversations.account_id')
-      .select(['accounts.name', 'conversations.last_inbound_at', 'conversations.stopped_at', 'conversations.stopped_reason'])
+      .select(['accounts.name', 'conversations.account_id', 'conversations.last_inbound_at', 'conversations.stopped_at', 'conversations.stopped_reason'])
       .where('conversations.contact_id', '=', contact.id)
       .orderBy('accounts.name')
       .execute()
+    // window (issue 5): messages held behind an interaction request, per account
+    const stashed = await store.read
+      .selectFrom('stashed_messages')
+      .innerJoin('messages', 'messages.id', 'stashed_messages.message_id')
+      .select(['messages.account_id', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('messages.contact_id', '=', contact.id)
+      .groupBy('messages.account_id')
+      .execute()
+    const stashedBy = new Map(stashed.map((r) => [r.account_id, Number(r.n)]))
     const perAccount = accounts.map((a) => {
-      const expires = a.last_inbound_at != null ? Number(a.last_inbound_at) + WINDOW_MS : null
+      const window = windowOf(a.last_inbound_at != null ? Number(a.last_inbound_at) : null, now)
       return {
         account: a.name,
         last_inbound_at: a.last_inbound_at != null ? iso(Number(a.last_inbound_at)) : null,
-        window_expires_at: expires !== null ? iso(expires) : null,
-        window_open: expires !== null && expires > now,
+        window_expires_at: window.expiresAt !== null ? iso(window.expiresAt) : null,
+        window_open: window.open,
+        stashed: stashedBy.get(a.account_id) ?? 0,
         stopped: a.stopped_at != null,
         stopped_at: a.stopped_at != null ? iso(Number(a.stopped_at)) : null,
         stopped_reason: a.stopped_reason ?? null,
       }
     })
+    // A contact that never wrote has no conversation row, but may have messages stashed for it.
+    const listed = new Set(accounts.map((a) => a.account_id))
+    const onlyStashed = [...stashedBy.keys()].filter((id) => !listed.has(id))
+    if (onlyStashed.length > 0) {
+      const names = await store.read.selectFrom('accounts').select(['id', 'name']).where('id', 'in', onlyStashed).execute()
+      for (const a of names) {
+        perAccount.push({ account: a.name, last_inbound_at: null, window_expires_at: null, window_open: false, stashed: stashedBy.get(a.id) ?? 0, stopped: false, stopped_at: null, stopped_reason: null })
+      }
+      perAccount.sort((x, y) => (x.account < y.account ? -1 : x.account > y.account ? 1 : 0))
+    }
     const stoppedEverywhere = perAccount.length > 0 && perAccount.every((a) => a.stopped)
     return {
       id: contact.id,

@@ -2,9 +2,16 @@ import type { FastifyInstance } from 'fastify'
 import type { Store } from '../../store/db.js'
 import { sendProblem } from '../errors.js'
 
+export interface Metric {
+  name: string
+  help: string
+  type: 'counter' | 'gauge'
+  value: number
+}
+
 export interface Gauges {
-  /** Name → value lines for /metrics (Prometheus text format). */
-  collect(): Array<{ name: string; help: string; type: 'counter' | 'gauge'; value: number }>
+  /** Name → value lines for /metrics (Prometheus text format); may read the store. */
+  collect(): Metric[] | Promise<Metric[]>
 }
 
 /** Liveness, readiness (the store answers) and Prometheus metrics. */
@@ -21,7 +28,7 @@ export function opsRoutes(app: FastifyInstance, deps: { store: Store; gauges: Ga
   })
   app.get('/metrics', { schema: { tags: ['ops'], summary: 'Prometheus metrics' } }, async (_req, reply) => {
     const lines: string[] = []
-    for (const m of deps.gauges.collect()) {
+    for (const m of await deps.gauges.collect()) {
       lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`, `${m.name} ${m.value}`)
     }
     return reply.type('text/plain; version=0.0.4').send(`${lines.join('\n')}\n`)

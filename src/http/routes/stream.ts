@@ -79,11 +79,13 @@ export function streamRoutes(app: FastifyInstance, deps: { store: Store }) {
     try {
       while (!closed) {
         pending = false
+        const upTo = await deps.store.eventHorizon()
         const rows = await deps.store.read
           .selectFrom('events')
           .select(['seq', 'id', 'type', 'topic', 'account', 'created_at', 'data'])
           .where('tenant_id', '=', tenantId)
           .where('seq', '>', seq)
+          .where('seq', '<=', upTo)
           .orderBy('seq')
           .limit(PAGE)
           .execute()

@@ -26,7 +26,8 @@ const USER_EVENTS: Readonly<Record<string, 'opted_in' | 'opted_out'>> = table({
  * WhatsApp id. Events older than a week lack `gsId`, leaving only the WhatsApp id.
  */
 function gupshupIdOf(event: MessageEvent): string | undefined {
-  return event.gsId ?? event.id
+  // An empty id names no message: fall through to the other one, else there is none.
+  return event.gsId || event.id || undefined
 }
 
 /**

@@ -13,8 +13,8 @@ export const EnvelopeSchema = z.object({
   app: optionalString,
   /** The app's own number, on partner / newer payloads. */
   phone: optionalString,
-  /** When Gupshup generated the event, unix ms. */
-  timestamp: numberLike,
+  /** When Gupshup generated the event, unix ms (within a Date's range: the pipeline writes it as ISO time). */
+  timestamp: numberLike.refine((ms) => Math.abs(ms) <= 8.64e15, 'timestamp is not a time'),
   version: numberLike.optional(),
   type: z.string().min(1),
   payload: z.record(z.string(), z.unknown()),

@@ -4,6 +4,7 @@ import { META_CAPABILITIES } from './capabilities.js'
 import { metaConfigSchema, type MetaConfig } from './config.js'
 import { metaRouteKeys, parseMetaWebhook } from './parse.js'
 import { sendMetaMessage } from './send.js'
+import { listMetaTemplates } from './templates.js'
 import { signMetaBody, verifyMetaSignature } from './verify.js'
 
 export { metaConfigSchema, type MetaConfig } from './config.js'
@@ -50,5 +51,6 @@ export function createMetaAdapter(): ProviderAdapter<MetaConfig> {
     },
     routeKeys: (req) => metaRouteKeys(req),
     routeKeyOf: (config) => config.phone_number_id,
+    listTemplates: (account, ctx) => listMetaTemplates(account.config, ctx),
   }
 }

@@ -12,6 +12,8 @@ export const timestampSchema = z
     const n = Number(v)
     return n >= 1e12 ? n : n * 1000
   })
+  // Sixteen digits can exceed a Date's range (8.64e15 ms), and the pipeline writes the time as ISO.
+  .refine((ms) => ms <= 8.64e15, 'timestamp is not a time')
 
 export const errorSchema = z.object({
   code: z.union([z.number().int(), z.string().regex(/^\d{1,12}$/)]),

@@ -88,7 +88,7 @@ export const HTTP_STATUS_TABLE: Readonly<Record<string, ErrorCode>> = {
 export function normalizeReason(reason: { code?: string; description?: string; sub_code?: string } | undefined): NormalizedError {
   const providerCode = reason?.code || undefined
   const base = normalizeProviderCode(REASON_CODE_TABLE, providerCode, reason?.description || undefined)
-  const override = reason?.sub_code ? REASON_SUB_CODE_TABLE[reason.sub_code] : undefined
+  const override = reason?.sub_code && Object.hasOwn(REASON_SUB_CODE_TABLE, reason.sub_code) ? REASON_SUB_CODE_TABLE[reason.sub_code] : undefined
   const byPrefix =
     base.code === 'unknown' && providerCode && !(providerCode in REASON_CODE_TABLE)
       ? REASON_CODE_PREFIXES.find(([prefix]) => providerCode.startsWith(prefix))?.[1]

@@ -140,7 +140,8 @@ function parseDelivery(value: unknown, envelope: Envelope, raw: unknown, fallbac
   const parsed = DeliveryReportSchema.safeParse(value)
   if (!parsed.success) return { kind: 'rejected', reason: 'malformed sinch message_delivery_report' }
   const report = parsed.data
-  const status = DELIVERY_STATUS_TABLE[report.status]
+  // Own keys only: a status of `__proto__` or `constructor` must not find Object.prototype's.
+  const status = Object.hasOwn(DELIVERY_STATUS_TABLE, report.status) ? DELIVERY_STATUS_TABLE[report.status] : undefined
   if (!status) return { kind: 'ignored', reason: `sinch delivery status ${report.status}` }
   return {
     kind: 'status',

@@ -100,7 +100,8 @@ export function parseTwilioRequest(account: AccountContext<TwilioConfig>, req: R
 }
 
 function statusItems(p: TwilioParams, sid: string, word: string, now: number, raw: unknown): WebhookItem[] {
-  const status = STATUS_MAP[word]
+  // Own keys only: a MessageStatus of `__proto__` or `constructor` must not find Object.prototype's.
+  const status = Object.hasOwn(STATUS_MAP, word) ? STATUS_MAP[word] : undefined
   if (status === undefined) return [{ kind: 'ignored', reason: `unknown MessageStatus '${word}'` }]
   const recipient = recipientOf(p)
   const address = addressOf(p.From)

@@ -1,0 +1,171 @@
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely'
+import type { Store, Tx, WriteOptions } from './db.js'
+import { errorCode, StoreUnavailableError } from './errors.js'
+import { coalesce, flushEvents, readHorizon, trackEvents, type EventLockKey } from './event-order.js'
+import { migrationProvider } from './migrations.js'
+import { createPgPool } from './pg-pool.js'
+import type { Database } from './schema.js'
+
+/**
+ * The PostgreSQL store (`WAGATE_DATABASE_URL`): the same Kysely schema, migrations and queries as
+ * SQLite, for several gateway processes sharing one database.
+ *
+ * Each `write(fn)` is its own SERIALIZABLE transaction. The engine was written for SQLite's single
+ * writer (read a row, decide, write), and serializable isolation keeps those read-then-write
+ * decisions correct under concurrent processes without rewriting them: PostgreSQL aborts one of
+ * two transactions that could not have run one after the other (SQLSTATE 40001, or 40P01 for a
+ * deadlock), and the whole callback is run again after a short random wait — so callbacks must be
+ * re-runnable (no side effects outside `tx` except results they reset and return). A unique
+ * violation is retried a few times too: the re-run reads the row that won the race. Queue leasing
+ * asks for `{ isolation: 'read committed' }` and claims rows with `FOR UPDATE SKIP LOCKED`.
+ *
+ * Events appended in a write are inserted at its end under a shared advisory lock, and
+ * `eventHorizon()` says up to which `seq` readers may go without skipping a later commit (see
+ * event-order.ts). Migrations run under an advisory lock per schema.
+ *
+ * The URL may carry `schema=<name>` (default `public`) and `pool_max=<n>` (default 10) as query
+ * parameters; they are read here and not passed to the driver.
+ *
+ * @example
+ * const store = await openPostgresStore({ url: 'postgres://wagate@db.internal/wagate?schema=wagate' })
+ * await store.write((tx) => tx.insertInto('tenants').values(row).execute())
+ */
+export interface PostgresStoreOptions {
+  url: string
+  /** Overrides the URL's `schema` parameter. */
+  schema?: string
+  /** Overrides the URL's `pool_max` parameter. */
+  poolSize?: number
+  /** Longest time to open a connection. Default 5 s. */
+  connectTimeoutMs?: number
+  /** Longest wait for a connection, new or free (writes queue for the pool). Default 10 s. */
+  acquireTimeoutMs?: number
+  /** Longest single statement; the client gives up 2 s later even if the server never answers. Default 8 s. */
+  statementTimeoutMs?: number
+  /** Runs of one write before a conflict is given up as `StoreUnavailableError`. Default 12. */
+  maxAttempts?: number
+  /** Errors of idle or broken connections, which the pool drops and replaces. */
+  onError?: (error: Error) => void
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
+/** Advisory lock class ids ("wagm", "wage"): migration and event log, each paired with the schema's hash (`hashtext`). */
+const MIGRATION_LOCK = 0x7761676d
+export const EVENT_LOCK = 0x77616765
+
+export function parseDatabaseUrl(url: string): { connectionString: string; schema: string; poolMax: number | undefined } {
+  const parsed = new URL(url)
+  const schema = parsed.searchParams.get('schema') ?? 'public'
+  const poolText = parsed.searchParams.get('pool_max')
+  parsed.searchParams.delete('schema')
+  parsed.searchParams.delete('pool_max')
+  const poolMax = poolText === null ? undefined : Number(poolText)
+  if (poolMax !== undefined && (!Number.isInteger(poolMax) || poolMax < 2 || poolMax > 1_000)) throw new Error('WAGATE_DATABASE_URL: pool_max must be a whole number from 2 to 1000')
+  return { connectionString: parsed.toString(), schema, poolMax }
+}
+
+export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
+  const parsed = parseDatabaseUrl(options.url)
+  const schema = options.schema ?? parsed.schema
+  if (!SCHEMA_NAME.test(schema)) throw new Error(`database schema "${schema}": use lowercase letters, digits and _ (up to 63)`)
+  const maxAttempts = options.maxAttempts ?? 12
+  const { pool } = createPgPool({
+    connectionString: parsed.connectionString,
+    schema,
+    // Migrating holds one connection for its lock while the migrator uses another.
+    max: Math.max(2, options.poolSize ?? parsed.poolMax ?? 10),
+    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
+    acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
+    statementTimeoutMs: options.statementTimeoutMs ?? 8_000,
+    onError: options.onError,
+  })
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+
+  let eventLock: EventLockKey
+  try {
+    await migrate(db, schema)
+    const row = await sql<{ h: number }>`select hashtext(${schema}) as h`.execute(db)
+    eventLock = { classId: EVENT_LOCK, objectId: Number(row.rows[0]?.h ?? 0) }
+  } catch (error) {
+    await db.destroy().catch(() => undefined)
+    throw error
+  }
+
+  let commits = 0
+  let transactions = 0
+  let closing = false
+  const inflight = new Set<Promise<unknown>>()
+
+  const attempt = <T>(fn: (tx: Tx) => Promise<T>, isolation: 'serializable' | 'read committed') =>
+    db
+      .transaction()
+      .setIsolationLevel(isolation)
+      .execute(async (trx) => {
+        trackEvents(trx)
+        const value = await fn(trx)
+        await flushEvents(trx, eventLock)
+        return value
+      })
+
+  const runWrite = async <T>(fn: (tx: Tx) => Promise<T>, writeOptions: WriteOptions | undefined): Promise<T> => {
+    const isolation = writeOptions?.isolation ?? 'serializable'
+    for (let run = 1; ; run++) {
+      try {
+        const value = await attempt(fn, isolation)
+        commits++
+        transactions++
+        return value
+      } catch (error) {
+        const code = errorCode(error)
+        const conflict = code === '40001' || code === '40P01'
+        const raced = code === '23505' && run < 3
+        if (!conflict && !raced) throw error
+        if (run >= maxAttempts) throw new StoreUnavailableError(`the database kept reporting conflicting writes (${run} tries); retry`, { cause: error })
+        // Full jitter over a doubling window (2 ms … 256 ms) so the contenders spread out.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * Math.min(256, 2 ** run)))
+      }
+    }
+  }
+
+  return {
+    dialect: 'postgres',
+    read: db,
+    write<T>(fn: (tx: Tx) => Promise<T>, writeOptions?: WriteOptions): Promise<T> {
+      if (closing) return Promise.reject(new Error('the store is closed'))
+      const p = runWrite(fn, writeOptions)
+      inflight.add(p)
+      const forget = () => inflight.delete(p)
+      p.then(forget, forget)
+      return p
+    },
+    stats: () => ({ commits, transactions }),
+    eventHorizon: coalesce(() => readHorizon(db, eventLock)),
+    async ping() {
+      await sql`select 1`.execute(db)
+      return true
+    },
+    async close() {
+      closing = true
+      await Promise.allSettled([...inflight])
+      await db.destroy()
+    },
+  }
+}
+
+/**
+ * Creates the schema and runs the migrations while holding a session advisory lock keyed by the
+ * schema, so processes starting together migrate once (the others wait, then find nothing to do).
+ */
+async function migrate(db: Kysely<Database>, schema: string): Promise<void> {
+  await db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${MIGRATION_LOCK}::int4, hashtext(${schema}))`.execute(conn)
+    try {
+      await sql`create schema if not exists ${sql.id(schema)}`.execute(conn)
+      const migrator = new Migrator({ db, provider: migrationProvider('postgres'), migrationTableSchema: schema })
+      const { error } = await migrator.migrateToLatest()
+      if (error) throw error instanceof Error ? error : new Error(String(error))
+    } finally {
+      await sql`select pg_advisory_unlock(${MIGRATION_LOCK}::int4, hashtext(${schema}))`.execute(conn).catch(() => undefined)
+    }
+  })
+}

@@ -19,6 +19,8 @@ import { connectRedis, type RedisConnections } from './engine/redis.js'
 import { createRedisLimiter } from './engine/redis-limiter.js'
 import { createRedisNotifier } from './engine/redis-notify.js'
 import { createOutboxWorker, type OutboxWorker } from './engine/outbox.js'
+import { createStashSweeper, type StashSweeper } from './engine/stash-sweeper.js'
+import { createTemplateService, type TemplateService } from './engine/templates.js'
 import { createRuleRunner } from './engine/rules/runner.js'
 import { createSubscriptionDispatcher } from './engine/subscriptions/dispatcher.js'
 import { createAuthenticator, ensureDefaultTenant } from './engine/tenants.js'
@@ -48,6 +50,8 @@ export interface GatewayOptions {
   sandbox?: SandboxHooks
   /** Idle poll interval of the worker. */
   pollMs?: number
+  /** How often stashed messages are checked for expiry (default 1000 ms). */
+  stashSweepMs?: number
 }
 
 export interface Gateway {
@@ -56,6 +60,10 @@ export interface Gateway {
   accounts: AccountService
   messages: MessageService
   worker: OutboxWorker
+  /** The template registry (issue 5). */
+  templates: TemplateService
+  /** Expires stashed messages past their TTL (issue 5). */
+  stash: StashSweeper
   /** Wake-ups between instances (Redis with WAGATE_REDIS_URL, in-process otherwise). */
   notifier: Notifier
   registry: Registry
@@ -135,6 +143,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   })
   notifier.on('outbox', () => worker.poke())
   const inbound = createInboundPipeline({ store, clock, onEvents })
+  // window and templates (issue 5)
+  const templates = createTemplateService({ store, accounts, clock, timeoutMs: config.WAGATE_SEND_TIMEOUT_MS, dispatcher })
+  const stash = createStashSweeper({ store, clock, logger: logger.child({ component: 'stash' }), intervalMs: opts.stashSweepMs ?? 1000, onEvents, onQueued: () => notifier.notify('outbox') })
   const sessions = createSessionService({ store, accounts, clock, defaultCountry: config.WAGATE_DEFAULT_COUNTRY })
   const subscriptions = createSubscriptionDispatcher({ store, box, clock, logger: logger.child({ component: 'subscriptions' }), onEvents, allowPrivateWebhooks: config.WAGATE_ALLOW_PRIVATE_WEBHOOKS })
   const rules = createRuleRunner({ store, box, clock, logger: logger.child({ component: 'rules' }), accounts, messages, onEvents, allowPrivateWebhooks: config.WAGATE_ALLOW_PRIVATE_WEBHOOKS })
@@ -153,6 +164,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     publicUrl,
     bodyLimit: config.WAGATE_MAX_BODY_BYTES,
     sessions,
+    templates,
+    clock,
     routes: servesApi(config.WAGATE_ROLE) ? 'all' : 'ops',
     gauges: {
       collect: async () => {
@@ -196,6 +209,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     accounts,
     messages,
     worker,
+    templates,
+    stash,
     notifier,
     registry,
     app,
@@ -215,12 +230,14 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
         worker.start()
         subscriptions.start()
         rules.start()
+        stash.start()
       }
       return baseUrl
     },
     async close() {
       // Rules first: they produce work (fallback sends) for the loops stopped after them.
       await rules.stop()
+      await stash.stop()
       await worker.stop()
       await subscriptions.stop()
       await app.close()

@@ -27,13 +27,22 @@ export interface SandboxProvider {
   start(account: Account, gatewayUrl: string): Promise<Simulator>
   /** The account's key in the simulator (Meta phone_number_id, Twilio sender number…). */
   key(account: Account): string
-  /** Config to patch after the simulator started (its URL). */
-  pointAt(sim: Simulator): Record<string, unknown>
+  /** Config to patch after the simulator started (its URL, and ids the simulator was given). */
+  pointAt(sim: Simulator, account: Account): Record<string, unknown>
 }
+
+/** Sandbox options beyond status timings. */
+export interface SandboxOptions {
+  /** The simulator fails free-form sends outside the 24 h window (off by default so a first message to any number works). */
+  enforceWindow?: boolean
+}
+
+/** The WABA id of a sandbox Meta account: the config's, or one derived from the phone number id (as the simulator does). */
+const wabaOf = (config: Record<string, unknown>) => String(config.waba_id ?? `1${String(config.phone_number_id)}`)
 
 const secret = () => randomBytes(18).toString('base64url')
 
-export function metaSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
+export function metaSandbox(timings?: Partial<StatusTimings>, options: SandboxOptions = {}): SandboxProvider {
   return {
     provider: 'meta',
     name: 'sandbox-meta',
@@ -43,6 +52,7 @@ export function metaSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
       const config = account.rawConfig
       const sim = createMetaSimulator({
         ...(timings ? { timings } : {}),
+        ...(options.enforceWindow ? { enforceWindow: true } : {}),
         accounts: [
           {
             phoneNumberId: String(config.phone_number_id),
@@ -50,6 +60,7 @@ export function metaSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
             accessToken: String(config.access_token),
             appSecret: String(config.app_secret),
             webhookUrl: `${gatewayUrl}/webhooks/meta/${account.row.name}`,
+            wabaId: wabaOf(config),
           },
         ],
       })
@@ -57,13 +68,14 @@ export function metaSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
       return sim
     },
     key: (account) => String(account.rawConfig.phone_number_id),
-    pointAt: (sim) => ({ base_url: sim.url }),
+    // waba_id lets the template registry sync from the simulator's message_templates.
+    pointAt: (sim, account) => ({ base_url: sim.url, waba_id: wabaOf(account.rawConfig) }),
   }
 }
 
 const hex = (bytes: number) => randomBytes(bytes).toString('hex')
 
-export function twilioSandbox(timings?: Partial<StatusTimings>): SandboxProvider {
+export function twilioSandbox(timings?: Partial<StatusTimings>, options: SandboxOptions = {}): SandboxProvider {
   return {
     provider: 'twilio',
     name: 'sandbox-twilio',
@@ -72,6 +84,7 @@ export function twilioSandbox(timings?: Partial<StatusTimings>): SandboxProvider
     async start(account, gatewayUrl) {
       const sim = createTwilioSimulator({
         ...(timings ? { timings } : {}),
+        ...(options.enforceWindow ? { enforceWindow: true } : {}),
         accounts: [{ accountSid: String(account.rawConfig.account_sid), authToken: String(account.rawConfig.auth_token), numbers: [account.row.phone_number], inboundWebhookUrl: `${gatewayUrl}/webhooks/twilio/${account.row.name}` }],
       })
       await sim.start()
@@ -146,7 +159,11 @@ export async function startSandbox(gateway: Gateway, providers: SandboxProvider[
       )
     }
     const sim = await p.start(account, gateway.url)
-    account = await gateway.accounts.update(gateway.tenantId, account.row.id, { config: p.pointAt(sim) })
+    account = await gateway.accounts.update(gateway.tenantId, account.row.id, { config: p.pointAt(sim, account) })
+    // templates (issue 5): the registry holds the simulator's templates, so sends are checked as for a real account
+    if (account.adapter.listTemplates) {
+      await gateway.templates.sync(gateway.tenantId, account.row.id).catch((err: unknown) => gateway.logger.warn({ err, account: account?.row.name }, 'sandbox: template sync failed; sends of this account are not checked against a registry'))
+    }
     simulators.set(account.row.id, sim)
     keys.set(account.row.id, p.key)
     accounts.push(account)

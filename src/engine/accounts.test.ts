@@ -60,7 +60,11 @@ describe('account lookups for webhooks and the worker', () => {
     expect(appSecretOf((await here.allOfProvider('meta'))[0])).toBe('secret-1')
     expect(appSecretOf(await here.byId(created.row.id))).toBe('secret-1')
 
+    expect(appSecretOf(await here.resolve('ten_1', 'acme'))).toBe('secret-1')
+
     await here.update('ten_1', 'acme', { config: { app_secret: 'secret-2', phone_number_id: '1065550002' } })
+    expect(appSecretOf(await here.resolve('ten_1', 'acme'))).toBe('secret-2')
+    expect(appSecretOf(await here.resolve('ten_1', created.row.id))).toBe('secret-2')
     expect(appSecretOf((await here.byProviderAndName('meta', 'acme'))[0])).toBe('secret-2')
     expect(appSecretOf(await here.byRouteKey('meta', '1065550002'))).toBe('secret-2')
     expect(await here.byRouteKey('meta', '1065550001')).toBeUndefined()
@@ -73,9 +77,12 @@ describe('account lookups for webhooks and the worker', () => {
     expect(await here.byProviderAndName('meta', 'acme')).toEqual([])
     await here.create('ten_1', input('acme', 'secret-1'))
     expect(await here.byProviderAndName('meta', 'acme')).toHaveLength(1)
+    await here.resolve('ten_1', 'acme')
     await here.remove('ten_1', 'acme')
     expect(await here.byProviderAndName('meta', 'acme')).toEqual([])
     expect(await here.allOfProvider('meta')).toEqual([])
+    await expect(here.resolve('ten_1', 'acme')).rejects.toMatchObject({ code: 'unknown_account' })
+    await expect(here.resolve('ten_2', 'acme')).rejects.toMatchObject({ code: 'unknown_account' })
   })
 
   it('see an unknown name created by another process on the next request (unknown names are not cached)', async () => {

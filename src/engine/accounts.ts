@@ -314,6 +314,19 @@ export function createAccountService(opts: AccountServiceOptions) {
       return hydrate(row)
     },
 
+    /**
+     * `get` for the hot API path (accepting messages): served from memory like webhook routing (see
+     * ACCOUNT_CACHE_TTL_MS). Reads that must see the row as stored now (PATCH merges) use `get`.
+     */
+    async resolve(tenantId: string, idOrName: string): Promise<Account> {
+      const [found] = await routed(`api\0${tenantId}\0${idOrName}`, async () => {
+        const row = await findRow(store.read, tenantId, idOrName)
+        return row ? [row] : []
+      })
+      if (!found) throw new ApiError('unknown_account', `no account "${idOrName}" in this tenant`)
+      return found
+    },
+
     async find(tenantId: string, idOrName: string): Promise<Account | undefined> {
       const row = await findRow(store.read, tenantId, idOrName)
       return row ? hydrate(row) : undefined

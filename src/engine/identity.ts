@@ -105,13 +105,18 @@ export type AttachOutcome = 'added' | 'had' | 'merged'
  * that holds the URN afterwards (the survivor, after a merge).
  */
 export async function attachUrn(tx: Tx, tenantId: string, contactId: string, value: string, now: number, sink?: EventSink): Promise<{ contactId: string; outcome: AttachOutcome }> {
-  const inserted = await tx
-    .insertInto('contact_urns')
-    .values({ id: newId('urn', now), tenant_id: tenantId, contact_id: contactId, urn: value, unreachable_until: null, unreachable_reason: null, created_at: now })
-    .onConflict((oc) => oc.columns(['tenant_id', 'urn']).doNothing())
-    .executeTakeFirst()
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { contactId, outcome: 'added' }
-  const holder = await tx.selectFrom('contact_urns').select('contact_id').where('tenant_id', '=', tenantId).where('urn', '=', value).executeTakeFirst()
+  const holderOf = () => tx.selectFrom('contact_urns').select('contact_id').where('tenant_id', '=', tenantId).where('urn', '=', value).executeTakeFirst()
+  // Every status webhook re-reveals a wa_id the contact almost always has already: one read then.
+  let holder = await holderOf()
+  if (!holder) {
+    const inserted = await tx
+      .insertInto('contact_urns')
+      .values({ id: newId('urn', now), tenant_id: tenantId, contact_id: contactId, urn: value, unreachable_until: null, unreachable_reason: null, created_at: now })
+      .onConflict((oc) => oc.columns(['tenant_id', 'urn']).doNothing())
+      .executeTakeFirst()
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { contactId, outcome: 'added' }
+    holder = await holderOf() // another transaction attached it in between (PostgreSQL)
+  }
   if (!holder || holder.contact_id === contactId) return { contactId, outcome: 'had' }
   const [keep, gone] = await olderOf(tx, contactId, holder.contact_id)
   await mergeContacts(tx, keep, gone, now, sink)

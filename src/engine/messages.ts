@@ -48,7 +48,7 @@ export function createMessageService(opts: MessageServiceOptions) {
   const { store, accounts, clock } = opts
 
   const pickAccount = async (tenantId: string, name: string | undefined): Promise<Account> => {
-    if (name) return accounts.get(tenantId, name)
+    if (name) return accounts.resolve(tenantId, name) // cached: accounts change rarely (ACCOUNT_CACHE_TTL_MS)
     const all = (await accounts.list(tenantId)).filter((a) => a.row.channel === 'whatsapp')
     if (all.length === 1 && all[0]) return all[0]
     throw new ApiError('account_required', all.length === 0 ? 'this tenant has no WhatsApp account yet; create one with POST /v1/accounts' : `this tenant has ${all.length} accounts; say which one sends with "account"`)

@@ -106,7 +106,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
   }
 
   // identity (issue 4): unreachable URN, blocked / stopped contact, and the wa_id to send to — reachability.ts
-  const recipientFor = (message: MessageTable, now: number): Promise<Recipient | NormalizedError> => recipientOf(opts.store.read, message, now)
+  const recipientFor = (message: MessageTable, now: number, channel: string): Promise<Recipient | NormalizedError> => recipientOf(opts.store.read, message, now, channel)
 
   /**
    * wagate ids in reply_to / reaction targets become provider ids. A target still being sent is
@@ -205,7 +205,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
     }
     const attempts = job.attempts + 1
     const now = opts.clock.now()
-    const to = await recipientFor(job.message, now)
+    const to = await recipientFor(job.message, now, account.row.channel)
     if ('code' in to) return fail(job, account, to, job.attempts)
     const content = JSON.parse(job.message.content) as OutboundContent
     const quoted = await targetOf(job.message.reply_to)

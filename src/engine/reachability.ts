@@ -109,12 +109,13 @@ export async function assertSendable(db: Db | Tx, tenantId: string, accountId: s
  * What the outbox sends a message to, read just before the provider call: a Recipient, or the
  * normalized error to fail it with at once (unreachable URN, blocked or stopped contact).
  */
-export async function recipientOf(db: Db | Tx, message: Pick<MessageTable, 'account_id' | 'contact_id' | 'urn'>, now: number): Promise<Recipient | NormalizedError> {
+export async function recipientOf(db: Db | Tx, message: Pick<MessageTable, 'account_id' | 'contact_id' | 'urn'>, now: number, channel = 'whatsapp'): Promise<Recipient | NormalizedError> {
   if (!message.contact_id) return wireRecipient([], message.urn, now)
   const block = await sendBlock(db, message.account_id, message.contact_id)
   if (block) return { code: block.code, retryable: false, provider_message: `${block.detail}; no provider call was made` }
   const urns = await db.selectFrom('contact_urns').select(['urn', 'unreachable_until', 'unreachable_reason']).where('contact_id', '=', message.contact_id).execute()
-  return wireRecipient(urns, message.urn, now)
+  // "Not on WhatsApp" says nothing about SMS: an SMS account (a rule's fallback) sends to a marked number.
+  return wireRecipient(channel === 'sms' ? urns.map((u) => ({ ...u, unreachable_until: null })) : urns, message.urn, now)
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Template } from '../domain/content.js'
 import { SendError } from '../domain/errors.js'
 import { newId } from '../domain/ids.js'
 import { checkTemplateParameters, shapeOfComponents, shapeOfRegistration, type RegisterTemplate, type TemplateShape } from '../domain/templates.js'
+import type { ProviderTemplate } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
 import type { Database, TemplateTable } from '../store/schema.js'
 import type { Account, AccountService } from './accounts.js'
@@ -111,6 +112,24 @@ export function createTemplateService(opts: TemplateServiceOptions) {
     return q.orderBy('name').orderBy('language').execute()
   }
 
+  /** Makes the account's synced templates exactly `listed` (the sync's second half; the sandbox preloads with it). */
+  const replaceSynced = async (tenantId: string, accountRef: string, listed: readonly ProviderTemplate[]) => {
+    const account = await accounts.get(tenantId, accountRef)
+    const now = clock.now()
+    const removed = await store.write(async (tx) => {
+      const keep = new Set<string>()
+      for (const t of listed) {
+        keep.add(`${t.name}\u0000${t.language}`)
+        await upsert(tx, account, { name: t.name, language: t.language, category: t.category.toUpperCase(), status: t.status.toUpperCase(), components: t.components, shape: shapeOfComponents(t.components), source: 'sync' }, now)
+      }
+      const stale = (await tx.selectFrom('templates').select(['id', 'name', 'language']).where('account_id', '=', account.row.id).where('source', '=', 'sync').execute()).filter((r) => !keep.has(`${r.name}\u0000${r.language}`))
+      if (stale.length > 0) await tx.deleteFrom('templates').where('id', 'in', stale.map((r) => r.id)).execute()
+      return stale.length
+    })
+    const data = (await rowsOf(store.read, account.row.id)).map((r) => view(r, account))
+    return { synced: listed.length, removed, data }
+  }
+
   return {
     async register(tenantId: string, accountRef: string, input: RegisterTemplate) {
       const account = await accounts.get(tenantId, accountRef)
@@ -149,27 +168,17 @@ export function createTemplateService(opts: TemplateServiceOptions) {
       const account = await accounts.get(tenantId, accountRef)
       const list = account.adapter.listTemplates
       if (!list) throw new ApiError('template_sync_unavailable', `${account.row.provider} has no template listing API; register templates with POST /v1/accounts/${account.row.name}/templates`)
-      let listed
+      let listed: ProviderTemplate[]
       try {
         listed = await list.call(account.adapter, account.ctx, { timeoutMs: opts.timeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) })
       } catch (err) {
         if (err instanceof SendError && err.code === 'config_error' && !err.providerCode) throw new ApiError('template_sync_unavailable', err.providerMessage ?? err.message)
         throw new ApiError('template_sync_failed', `${account.row.provider} answered: ${err instanceof Error ? err.message : String(err)}`)
       }
-      const now = clock.now()
-      const removed = await store.write(async (tx) => {
-        const keep = new Set<string>()
-        for (const t of listed) {
-          keep.add(`${t.name}\u0000${t.language}`)
-          await upsert(tx, account, { name: t.name, language: t.language, category: t.category.toUpperCase(), status: t.status.toUpperCase(), components: t.components, shape: shapeOfComponents(t.components), source: 'sync' }, now)
-        }
-        const stale = (await tx.selectFrom('templates').select(['id', 'name', 'language']).where('account_id', '=', account.row.id).where('source', '=', 'sync').execute()).filter((r) => !keep.has(`${r.name}\u0000${r.language}`))
-        if (stale.length > 0) await tx.deleteFrom('templates').where('id', 'in', stale.map((r) => r.id)).execute()
-        return stale.length
-      })
-      const data = (await rowsOf(store.read, account.row.id)).map((r) => view(r, account))
-      return { synced: listed.length, removed, data }
+      return replaceSynced(tenantId, account.row.id, listed)
     },
+
+    replaceSynced,
   }
 }
 

@@ -33,27 +33,36 @@ export interface CachedDatabase extends SqliteDatabase {
 export const DEFAULT_STATEMENT_CACHE_SIZE = 500
 
 export function withStatementCache(db: SQLite.Database, maxSize = DEFAULT_STATEMENT_CACHE_SIZE): CachedDatabase {
-  // A Map iterates in insertion order: re-inserting on a hit makes its first key the least recently used.
-  const statements = new Map<string, SQLite.Statement>()
+  // A hit only stamps its entry (a hit is the hot path: no Map reshuffling); the least recently
+  // used entry is searched for only when a miss overflows the bound, which steady traffic rarely does.
+  const statements = new Map<string, { statement: SQLite.Statement; used: number }>()
+  let tick = 0
   let hits = 0
   let misses = 0
+  const evictOldest = () => {
+    let oldest: string | undefined
+    let oldestUse = Infinity
+    for (const [sql, entry] of statements) {
+      if (entry.used < oldestUse) {
+        oldestUse = entry.used
+        oldest = sql
+      }
+    }
+    if (oldest !== undefined) statements.delete(oldest)
+  }
   return {
     prepare(sql: string): SqliteStatement {
       const cached = statements.get(sql)
       if (cached) {
-        if (cached.busy) return db.prepare(sql)
+        if (cached.statement.busy) return db.prepare(sql)
         hits++
-        statements.delete(sql)
-        statements.set(sql, cached)
-        return cached
+        cached.used = ++tick
+        return cached.statement
       }
       misses++
       const statement = db.prepare(sql)
-      statements.set(sql, statement)
-      if (statements.size > maxSize) {
-        const oldest = statements.keys().next().value
-        if (oldest !== undefined) statements.delete(oldest)
-      }
+      if (statements.size >= maxSize) evictOldest()
+      statements.set(sql, { statement, used: ++tick })
       return statement
     },
     close() {

@@ -58,10 +58,11 @@ function limiterSuite(name: string, open: () => Promise<Backend>) {
       const start = Date.now()
       const runMs = 3_600
       const sends: Array<{ at: number; by: 'a' | 'b' }> = []
-      // Like outbox workers: book ahead until refused (lease-sized look-ahead), then doze a little.
+      // Like outbox workers: book ahead until refused (2 s ahead, so a stalled test process does not
+      // leave gaps in the schedule), then doze a little.
       const worker = async (limiter: RateLimiter, by: 'a' | 'b') => {
         while (Date.now() - start < runMs) {
-          const slot = await slotAt(limiter, k, spec, 1_000)
+          const slot = await slotAt(limiter, k, spec, 2_000)
           if (slot.ok) sends.push({ at: slot.at, by })
           else await sleep(20 + Math.random() * 30)
         }

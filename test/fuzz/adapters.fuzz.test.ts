@@ -17,7 +17,7 @@ import { encodeForm, fuzzProviders, itemProblem, sha256Hex, sinchSignature, type
 
 const registry = createRegistry()
 /** Runs per property; WAGATE_FUZZ_RUNS digs deeper on demand (the default keeps the file fast). */
-const RUNS = Number(process.env.WAGATE_FUZZ_RUNS ?? 150)
+const RUNS = Number(process.env.WAGATE_FUZZ_RUNS ?? 100)
 
 /** parse must not throw, and each item must be well-formed. */
 function parseChecked(adapter: AnyAdapter, p: FuzzProvider, req: RawRequest): WebhookItem[] {
@@ -145,6 +145,41 @@ describe('adapter fuzzing (issue 7)', () => {
       })
     })
   }
+
+  describe('regressions the fuzzer found (kept as fixed examples)', () => {
+    const json = (provider: ProviderId, file: string, change: (doc: any) => void) => {
+      const doc = JSON.parse(readFixture(provider, file).toString('utf8'))
+      change(doc)
+      return Buffer.from(JSON.stringify(doc))
+    }
+    const parsed = (provider: ProviderId, body: Buffer) => {
+      const p = fuzzProviders[provider]
+      return parseChecked(registry.get(provider) as AnyAdapter, p, p.sign(p.request(body)))
+    }
+
+    it('a status word naming an Object.prototype member is not a status (Twilio, Sinch)', () => {
+      const tw = parsed('twilio', Buffer.from(readFixture('twilio', 'status_sent.txt').toString('utf8').replace('MessageStatus=sent', 'MessageStatus=__proto__')))
+      expect(tw.map((i) => i.kind)).toEqual(['ignored'])
+      const sinch = parsed('sinch', json('sinch', 'delivery_failed_outside_window_whatsapp.json', (d) => (d.message_delivery_report.status = 'constructor')))
+      expect(sinch.map((i) => i.kind)).toEqual(['ignored'])
+      const subCode = parsed('sinch', json('sinch', 'delivery_failed_outside_window_whatsapp.json', (d) => (d.message_delivery_report.reason.sub_code = 'toString')))
+      expect(subCode[0]).toMatchObject({ kind: 'status', status: { error: { code: 'outside_window' } } })
+    })
+
+    it('a timestamp beyond what a date can hold is refused, not passed on to fail in the pipeline (Meta, Gupshup)', () => {
+      const meta = parsed('meta', json('meta', 'webhook-status-sent.json', (d) => (d.entry[0].changes[0].value.statuses[0].timestamp = '9999999999999999')))
+      expect(meta.map((i) => i.kind)).toEqual(['rejected'])
+      const gs = parsed('gupshup', json('gupshup', 'event-read.json', (d) => (d.timestamp = 1.6e25)))
+      expect(gs.map((i) => i.kind)).toEqual(['rejected'])
+    })
+
+    it('an empty Gupshup message id falls back to the other id, or the event is refused', () => {
+      const fallback = parsed('gupshup', json('gupshup', 'event-read.json', (d) => (d.payload.gsId = '')))
+      expect(fallback[0]).toMatchObject({ kind: 'status', status: { providerMessageId: 'gBEGkYaYVSEEAgnZxQ3JmKK6Wvg' } })
+      const none = parsed('gupshup', json('gupshup', 'event-read.json', (d) => Object.assign(d.payload, { gsId: '', id: '' })))
+      expect(none.map((i) => i.kind)).toEqual(['rejected'])
+    })
+  })
 
   describe('scheme-specific forgeries', () => {
     const meta = registry.get('meta') as AnyAdapter

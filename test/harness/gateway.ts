@@ -6,9 +6,11 @@ import type { Clock } from '../../src/engine/clock.js'
 import { createLogger } from '../../src/logger.js'
 import { ALL_SANDBOXES, startSandbox, type RunningSandbox, type SandboxProvider } from '../../src/sandbox.js'
 import type { StatusTimings } from '../../src/simulators/types.js'
+import { createTestSchema, TEST_BACKEND } from './pg-schema.js'
 
 /**
- * Boots a real gateway (HTTP on a loopback port, SQLite in memory or in a directory) with the
+ * Boots a real gateway (HTTP on a loopback port, SQLite in memory or in a directory, or a fresh
+ * PostgreSQL schema with WAGATE_TEST_BACKEND=postgres) with the
  * in-process simulators, exactly as `npm start` does, for end-to-end tests.
  *
  * @example
@@ -41,6 +43,8 @@ export interface TestGatewayOptions {
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const apiKey = `wg_test_${randomBytes(12).toString('hex')}`
+  // WAGATE_TEST_BACKEND=postgres: a PostgreSQL schema of its own instead of SQLite (pg-schema.ts).
+  const pgSchema = TEST_BACKEND === 'postgres' && !opts.env?.WAGATE_DATABASE_URL ? await createTestSchema({ dataDir: opts.env?.WAGATE_DATA_DIR }) : undefined
   const config = loadConfig(
     {
       WAGATE_PORT: '0',
@@ -53,6 +57,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       WAGATE_SEND_TIMEOUT_MS: '2000',
       // The receivers and simulators of the tests listen on loopback.
       WAGATE_ALLOW_PRIVATE_WEBHOOKS: 'true',
+      ...(pgSchema ? { WAGATE_DATABASE_URL: pgSchema.url } : {}),
       ...opts.env,
     },
     opts.config,
@@ -102,6 +107,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     async close() {
       await sandbox.stop()
       await gw.close()
+      await pgSchema?.drop()
     },
   }
 }

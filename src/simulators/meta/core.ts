@@ -12,6 +12,7 @@ import {
 import { buildInbound, type StoredMedia } from './inbound.js'
 import type { MetaSimAccount, MetaSimulatorOptions, MetaTemplate } from './types.js'
 import { envelope, signedWebhook, statusValue, type StatusName, type StatusSubject } from './webhooks.js'
+import { waIdFor } from './wa-id.js'
 
 /** Served by the templates route when the options give none. */
 export const DEFAULT_TEMPLATES: MetaTemplate[] = [
@@ -34,7 +35,32 @@ export const DEFAULT_TEMPLATES: MetaTemplate[] = [
       { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'Track' }] },
     ],
   },
+  {
+    // The template of the courier fixture send-template-request.json: image header, two body
+    // variables, a quick reply and a URL button with a variable suffix.
+    name: 'revive_issue',
+    language: 'en_US',
+    category: 'UTILITY',
+    components: [
+      { type: 'HEADER', format: 'IMAGE', example: { header_handle: ['https://example.com/header.jpg'] } },
+      { type: 'BODY', text: 'Hi {{1}}, your issue {{2}} is waiting for you.', example: { body_text: [['Ryan', '#42']] } },
+      { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'Sip' }, { type: 'URL', text: 'Open issue', url: 'https://example.com/issues/{{1}}', example: ['https://example.com/issues/42'] }] },
+    ],
+  },
+  {
+    // Asks a contact whose window is closed to reply (the gateway's interaction request).
+    name: 'interaction_request',
+    language: 'en_US',
+    category: 'UTILITY',
+    components: [
+      { type: 'BODY', text: 'We have news for you. Would you like to receive it here?' },
+      { type: 'BUTTONS', buttons: [{ type: 'QUICK_REPLY', text: 'Yes' }, { type: 'QUICK_REPLY', text: 'No' }] },
+    ],
+  },
 ]
+
+/** meta.md §5: a contact's message opens a 24 h customer-service window. */
+export const WINDOW_MS = 24 * 3600 * 1000
 
 /**
  * The simulator's state and behaviour apart from HTTP: accounts, records, counters, faults and the
@@ -50,6 +76,10 @@ export interface SimCore {
   templates: MetaTemplate[]
   /** True when the options listed templates: sends are then checked against them. */
   strictTemplates: boolean
+  /** Free-form sends outside the 24 h window fail with 131047 (options.enforceWindow). */
+  enforceWindow: boolean
+  /** Last inbound message time per `phoneNumberId:wa_id`, for the window. */
+  lastInbound: Map<string, number>
   /** Sockets of `timeout`-faulted sends, released on stop. */
   hung: Set<ServerResponse>
   /** Pending `slow` fault timers, cleared on stop. */
@@ -87,6 +117,8 @@ export function createSimCore(options: MetaSimulatorOptions, baseUrl: () => stri
     media: new Map(),
     templates: options.templates ?? DEFAULT_TEMPLATES,
     strictTemplates: options.templates !== undefined,
+    enforceWindow: options.enforceWindow ?? false,
+    lastInbound: new Map(),
     hung: new Set(),
     timers: new Set(),
     serverErrors: 0,
@@ -117,6 +149,7 @@ export function createSimCore(options: MetaSimulatorOptions, baseUrl: () => stri
       const account = accounts.get(accountKey)
       if (!account) throw new Error(`meta simulator: unknown phone number id ${accountKey}`)
       const built = await buildInbound(account, message)
+      core.lastInbound.set(`${account.phoneNumberId}:${waIdFor(message.from)}`, Date.now())
       if (built.media) core.media.set(built.media.id, built.media)
       poster.post(signedWebhook(account, envelope(account, built.payloadValue)))
       return { providerMessageId: built.wamid }

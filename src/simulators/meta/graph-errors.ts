@@ -98,3 +98,16 @@ export function undeliverableError(): {
     href: 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/',
   }
 }
+
+/** The `errors[]` entry of the failed status for a free-form send outside the 24 h window (meta.md §3, §5: 131047). */
+export function reengagementError(): ReturnType<typeof undeliverableError> {
+  return {
+    code: 131047,
+    title: 'Re-engagement message',
+    message: 'Re-engagement message',
+    error_data: {
+      details: 'Message failed to send because more than 24 hours have passed since the customer last replied to this number.',
+    },
+    href: 'https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/',
+  }
+}

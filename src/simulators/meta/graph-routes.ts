@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { FaultRule } from '../types.js'
-import type { SimCore } from './core.js'
-import { graphErrors, type GraphErrorReply } from './graph-errors.js'
+import { WINDOW_MS, type SimCore } from './core.js'
+import { graphErrors, reengagementError, type GraphErrorReply } from './graph-errors.js'
 import { newWamid } from './ids.js'
 import { checkSendBody, type CheckedSend } from './send-schema.js'
 import type { MetaSimAccount } from './types.js'
@@ -89,6 +89,14 @@ function applyRefusal(core: SimCore, fault: FaultRule, reply: FastifyReply): boo
   }
 }
 
+/** meta.md §5: only templates go out when the contact has not written in the last 24 h. */
+function outsideWindow(core: SimCore, account: MetaSimAccount, check: CheckedSend): boolean {
+  if (!core.enforceWindow || check.type === 'template') return false
+  const key = check.recipientKind === 'phone' ? waIdFor(check.recipient) : check.recipient
+  const last = core.lastInbound.get(`${account.phoneNumberId}:${key}`)
+  return last === undefined || Date.now() - last >= WINDOW_MS
+}
+
 function acceptSend(core: SimCore, account: MetaSimAccount, check: CheckedSend, body: unknown, version: string, failing: boolean) {
   const phone = check.recipientKind === 'phone'
   const waId = phone ? waIdFor(check.recipient) : undefined
@@ -117,8 +125,10 @@ function acceptSend(core: SimCore, account: MetaSimAccount, check: CheckedSend, 
       conversationId: newConversationId(),
       // meta.md §2.6: conversation is omitted from v24.0 on.
       withConversation: Number(version.slice(1)) < 24,
+      // Meta accepts the call and reports the re-engagement error in a failed status (meta.md §3: 131047).
+      ...(!failing && outsideWindow(core, account, check) ? { failure: reengagementError() } : {}),
     },
-    failing ? 'failed' : check.type === 'reaction' ? 'sent_only' : 'full',
+    failing || outsideWindow(core, account, check) ? 'failed' : check.type === 'reaction' ? 'sent_only' : 'full',
   )
   return {
     messaging_product: 'whatsapp',

@@ -78,6 +78,7 @@ export function createMetaSimulator(options: MetaSimulatorOptions = {}): MetaSim
       await app.close()
     },
     addAccount: (account) => core.addAccount(account),
+    templates: () => core.templates.map((t) => ({ ...t, components: t.components.map((c) => ({ ...c })) })),
     inbound: (accountKey, message) => core.inbound(accountKey, message),
     setFaults: (rules) => core.faults.set(rules),
     clearFaults: () => core.faults.clear(),

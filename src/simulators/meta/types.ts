@@ -51,6 +51,12 @@ export interface MetaSimulatorOptions {
    * template name is accepted.
    */
   templates?: MetaTemplate[]
+  /**
+   * Enforce the 24-hour customer-service window (meta.md §5): a free-form send to a contact who has
+   * not written to the number (through `inbound()`) in the last 24 h is accepted, then fails with a
+   * `failed` status carrying 131047 "Re-engagement message". Templates always pass. Default false.
+   */
+  enforceWindow?: boolean
 }
 
 /**
@@ -60,4 +66,6 @@ export interface MetaSimulator extends Simulator {
   /** `url` + `/` + apiVersion: what a gateway uses as its Graph base URL. */
   readonly graphUrl: string
   addAccount(account: MetaSimAccount): void
+  /** The templates the message_templates route lists (a copy), e.g. to preload a registry without an API call. */
+  templates(): MetaTemplate[]
 }

@@ -22,6 +22,8 @@ export interface StatusSubject {
   conversationId: string
   /** Whether `conversation` is included (meta.md §2.6: omitted from v24.0 on). */
   withConversation: boolean
+  /** The `errors[]` entry of a `failed` status (default: 131026, not on WhatsApp). */
+  failure?: ReturnType<typeof undeliverableError>
 }
 
 /** `entry[0].id` for an account: its WABA id, or one derived from the phone number id. */
@@ -87,7 +89,7 @@ export function secondsString(ms: number): string {
 
 /**
  * One `statuses[]` entry (meta.md §2.6). Pricing (PMP) rides on `sent` and `delivered`; `failed`
- * carries the 131026 error.
+ * carries the subject's failure (131026 unless it says otherwise).
  */
 export function statusEntry(subject: StatusSubject, status: StatusName, atMs: number): Record<string, unknown> {
   const entry: Record<string, unknown> = { id: subject.wamid, status, timestamp: secondsString(atMs) }
@@ -109,7 +111,7 @@ export function statusEntry(subject: StatusSubject, status: StatusName, atMs: nu
       category: subject.category,
     }
   }
-  if (status === 'failed') entry.errors = [undeliverableError()]
+  if (status === 'failed') entry.errors = [subject.failure ?? undeliverableError()]
   return entry
 }
 

@@ -5,7 +5,7 @@ import { Pool } from 'undici'
 import { commitRate, createBenchAccount, recipients, storeCounters } from '../lib/gateway-api.js'
 import { closedLoop } from '../lib/load.js'
 import { requestFeed, statusWebhook, unknownWamid } from '../lib/meta-webhooks.js'
-import { startGateway } from '../lib/procs.js'
+import { gatewayRuntime, startGateway } from '../lib/procs.js'
 import { summarizeProfile } from '../lib/profile.js'
 
 /**
@@ -23,7 +23,7 @@ const out = arg('out', mkdtempSync(join(tmpdir(), 'wagate-prof-')))
 
 const dataDir = mkdtempSync(join(tmpdir(), 'wagate-prof-data-'))
 const gw = await startGateway({ dataDir, cpuProfDir: out })
-console.log(`gateway pid ${gw.pid}`)
+console.log(`gateway pid ${gw.pid}, ${gatewayRuntime().description}`)
 try {
   const target = await createBenchAccount({ gatewayUrl: gw.url, apiKey: gw.apiKey, name: 'prof-in', series: 1, index: 0, rateLimit: 80 })
   const waIds = recipients(2_000).map((r) => r.slice(1))

@@ -3,9 +3,10 @@ import { newId } from '../domain/ids.js'
 import { digits, urn } from '../domain/phone.js'
 import type { ContactEvent, Party } from '../providers/types.js'
 import type { Tx } from '../store/db.js'
+import { lockKeys } from '../store/locks.js'
 import type { Account } from './accounts.js'
 import type { Envelope } from './events.js'
-import { announceWaId, attachUrn, contactEvent, learnIdentity, mergeContacts, olderOf, sinkOf, urnsOfContact, type EventSink } from './identity.js'
+import { announceWaId, attachUrn, urnKey, contactEvent, learnIdentity, mergeContacts, olderOf, sinkOf, urnsOfContact, type EventSink } from './identity.js'
 import { clearStopped, clearUnreachable, markStopped } from './reachability.js'
 
 /**
@@ -75,6 +76,9 @@ async function findHolders(tx: Tx, tenantId: string, urns: readonly string[]) {
 export async function resolveContact(tx: Tx, tenantId: string, party: Party, now: number, opts: ResolveOptions = {}): Promise<Resolved | undefined> {
   const wanted = urnsOf(party)
   if (wanted.length === 0) return undefined
+  // PostgreSQL: one resolution per person at a time (its URNs and their equivalents), so two
+  // concurrent first messages do not create two contacts. No-op on SQLite (one writer).
+  await lockKeys(tx, [...wanted, ...equivalentUrns(party, wanted)].map((u) => urnKey(tenantId, u)))
   const exact = await findHolders(tx, tenantId, wanted)
   let contactId = exact[0]?.contact_id
   for (const other of new Set(exact.map((e) => e.contact_id))) {

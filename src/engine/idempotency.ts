@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Store, Tx } from '../store/db.js'
+import { forUpdate } from '../store/locks.js'
 import { ApiError } from './api-error.js'
 import type { Clock } from './clock.js'
 
@@ -64,7 +65,8 @@ export function createIdempotency(store: Store, clock: Clock) {
       const hash = requestHash(body)
       return store.write(async (tx) => {
         const now = clock.now()
-        const row = await tx.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key).executeTakeFirst()
+        // PostgreSQL: one request at a time decides about an existing key (a new one: the primary key).
+        const row = await forUpdate(tx, tx.selectFrom('idempotency_keys').selectAll().where('tenant_id', '=', tenantId).where('key', '=', key)).executeTakeFirst()
         if (!row) {
           await tx.insertInto('idempotency_keys').values({ tenant_id: tenantId, key, request_hash: hash, state: 'in_flight', response_status: null, response_body: null, created_at: now }).execute()
           return { kind: 'new' as const, since: now }

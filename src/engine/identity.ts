@@ -3,6 +3,7 @@ import { digits, urn } from '../domain/phone.js'
 import { topic } from '../domain/topics.js'
 import { newId } from '../domain/ids.js'
 import type { Tx } from '../store/db.js'
+import { lockKeys } from '../store/locks.js'
 import type { Account } from './accounts.js'
 import { appendEvent, type Envelope } from './events.js'
 import { mergeRoutingRefs } from './routing-refs.js'
@@ -98,6 +99,9 @@ export async function olderOf(tx: Tx, a: string, b: string): Promise<[keep: stri
   return ca < cb || (ca === cb && a < b) ? [a, b] : [b, a]
 }
 
+/** The advisory-lock key of a URN in a tenant (store/locks.ts): held while deciding who holds it. */
+export const urnKey = (tenantId: string, value: string) => `urn:${tenantId}:${value}`
+
 export type AttachOutcome = 'added' | 'had' | 'merged'
 
 /**
@@ -108,6 +112,11 @@ export async function attachUrn(tx: Tx, tenantId: string, contactId: string, val
   const holderOf = () => tx.selectFrom('contact_urns').select('contact_id').where('tenant_id', '=', tenantId).where('urn', '=', value).executeTakeFirst()
   // Every status webhook re-reveals a wa_id the contact almost always has already: one read then.
   let holder = await holderOf()
+  if (!holder) {
+    // PostgreSQL: wait for a concurrent resolution of this URN, then look again (no-op on SQLite).
+    await lockKeys(tx, [urnKey(tenantId, value)])
+    holder = await holderOf()
+  }
   if (!holder) {
     const inserted = await tx
       .insertInto('contact_urns')

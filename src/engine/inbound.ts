@@ -3,6 +3,7 @@ import { statusFromProvider } from '../domain/status.js'
 import { topic } from '../domain/topics.js'
 import type { ContactEvent, InboundMessage, StatusUpdate, WebhookItem } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
+import { lockKeys } from '../store/locks.js'
 import type { MessageTable } from '../store/schema.js'
 import type { Account } from './accounts.js'
 import type { Clock } from './clock.js'
@@ -11,7 +12,7 @@ import { appendEvent, type Envelope } from './events.js'
 import { learnIdentity, sinkOf } from './identity.js'
 import { onSendFailure } from './reachability.js' // identity (issue 4)
 import { messageView } from './messages.js'
-import { applyStatus } from './status-apply.js'
+import { applyStatus, parkKey } from './status-apply.js'
 import { onInboundStash } from './stash.js' // window (issue 5)
 import { routeInbound } from './routing-refs.js'
 import { routingView } from '../domain/routing.js'
@@ -125,6 +126,9 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
       result.ignored++
       return
     }
+    // PostgreSQL: the worker recording this send takes the same lock before it reads parked
+    // statuses, so a status is either applied here or parked where the worker will see it.
+    await lockKeys(tx, [parkKey(account.row.id, st.providerMessageId)])
     const message = await tx
       .selectFrom('messages')
       .selectAll()

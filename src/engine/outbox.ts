@@ -6,6 +6,7 @@ import { SendError, type NormalizedError } from '../domain/errors.js'
 import { newId } from '../domain/ids.js'
 import type { OutboundMessage, Recipient } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
+import { isPostgresTx, lockKeys } from '../store/locks.js'
 import type { MessageTable } from '../store/schema.js'
 import type { Account, AccountService } from './accounts.js'
 import type { Clock } from './clock.js'
@@ -15,7 +16,7 @@ import { onSendFailure, recipientOf } from './reachability.js' // identity (issu
 import { applyParsedStatus } from './inbound.js'
 import { createDispatchWindow } from './dispatch-window.js'
 import { RATE_SAFETY, type RateLimiter } from './limiter.js'
-import { applyStatus } from './status-apply.js'
+import { applyStatus, parkKey } from './status-apply.js'
 
 /**
  * The outbox worker: leases due jobs, paces them per account, sends them through the adapter and
@@ -82,7 +83,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
         .orderBy('message_id')
         .limit(max)
         // PostgreSQL: several workers lease at once; each claims rows the others have not locked.
-        .$if(opts.store.dialect === 'postgres', (q) => q.forUpdate().skipLocked())
+        .$if(isPostgresTx(tx), (q) => q.forUpdate().skipLocked())
         .execute()
       if (due.length === 0) return []
       const ids = due.map((d) => d.message_id)
@@ -170,6 +171,8 @@ export function createOutboxWorker(opts: WorkerOptions) {
     const envelopes: Envelope[] = []
     await opts.store.write(async (tx) => {
       envelopes.length = 0 // a PostgreSQL retry runs this again
+      // PostgreSQL: statuses for this provider id arriving meanwhile wait, then apply (no-op on SQLite).
+      await lockKeys(tx, [parkKey(account.row.id, result.providerMessageId)])
       const now = opts.clock.now()
       const current = (await tx.selectFrom('messages').selectAll().where('id', '=', job.message.id).executeTakeFirst()) ?? job.message
       const withId: MessageTable = { ...current, provider_message_id: result.providerMessageId, attempts, error: null }
@@ -230,9 +233,9 @@ export function createOutboxWorker(opts: WorkerOptions) {
       ...(replyTo ? { replyTo } : {}),
       attempt: attempts,
     }
+    let result: Awaited<ReturnType<typeof account.adapter.send>>
     try {
-      const result = await account.adapter.send(account.ctx, message, { timeoutMs: opts.sendTimeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) })
-      await succeed(job, account, attempts, result, to)
+      result = await account.adapter.send(account.ctx, message, { timeoutMs: opts.sendTimeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) })
     } catch (err) {
       const error =
         err instanceof SendError
@@ -247,6 +250,10 @@ export function createOutboxWorker(opts: WorkerOptions) {
       if (error.throttle === 'account') await opts.limiter.penalize(account.row.id, opts.clock.now() + delay)
       return retry(job, attempts, delay, error.toNormalized(), error.maybeDelivered)
     }
+    // Outside the try: the provider accepted the message, so a store failure while recording that is
+    // not a send failure — retrying the send would duplicate it silently. The error reaches the
+    // chain's handler; the lease expires and the job is taken over as a counted possible duplicate.
+    await succeed(job, account, attempts, result, to)
   }
 
   /**
@@ -261,7 +268,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
     const until = opts.clock.now() + opts.leaseMs
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
-      await opts.store.write((tx) => tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).execute(), { isolation: 'read committed' })
+      await opts.store.write((tx) => tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).execute())
     }
   }
 
@@ -295,7 +302,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       let leased: Job[] = []
       if (free > 0) {
         try {
-          leased = await opts.store.write((tx) => lease(tx, opts.clock.now(), Math.min(free, 500)), { isolation: 'read committed' })
+          leased = await opts.store.write((tx) => lease(tx, opts.clock.now(), Math.min(free, 500)))
         } catch (err) {
           opts.logger.error({ err }, 'outbox lease failed')
         }

@@ -2,6 +2,7 @@ import { advance, type MessageStatus } from '../domain/status.js'
 import type { NormalizedError } from '../domain/errors.js'
 import { topic } from '../domain/topics.js'
 import type { Tx } from '../store/db.js'
+import { forUpdate, isPostgresTx } from '../store/locks.js'
 import type { MessageTable } from '../store/schema.js'
 import { appendEvent, type Envelope } from './events.js'
 import { messageSummary } from './messages.js'
@@ -32,6 +33,9 @@ export interface Applied {
   envelope?: Envelope
 }
 
+/** The advisory-lock key of a provider message id (store/locks.ts): held to apply or park its statuses. */
+export const parkKey = (accountId: string, providerMessageId: string) => `pmid:${accountId}:${providerMessageId}`
+
 export async function applyStatus(tx: Tx, change: StatusChange, now: number): Promise<Applied> {
   const inserted = await tx
     .insertInto('message_history')
@@ -45,6 +49,10 @@ export async function applyStatus(tx: Tx, change: StatusChange, now: number): Pr
     .onConflict((oc) => oc.columns(['message_id', 'status', 'provider_status']).doNothing())
     .executeTakeFirst()
   const duplicate = Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0
+  // PostgreSQL: concurrent writers may change this message; lock its row and decide on the status
+  // it has now (READ COMMITTED hands us the committed one), so the status only moves forward.
+  const locked = isPostgresTx(tx) ? await forUpdate(tx, tx.selectFrom('messages').select('status').where('id', '=', change.message.id)).executeTakeFirst() : undefined
+  if (locked) change = { ...change, message: { ...change.message, status: locked.status } }
   const next = advance(change.message.status as MessageStatus, change.status)
   if (!next.changed) return { changed: false, duplicate, message: change.message }
   const updated: MessageTable = {

@@ -42,10 +42,8 @@ export interface Store {
 
 export interface WriteOptions {
   /**
-   * PostgreSQL isolation of this write (default `serializable`). `read committed` is for queue
-   * leasing that claims its rows with `FOR UPDATE SKIP LOCKED`: row locks make it correct, and
-   * serializable would abort concurrent leasers that merely scanned the same index range.
-   * SQLite ignores it (one writer).
+   * PostgreSQL isolation of this write (default `read committed`, with the locks of store/locks.ts
+   * where a decision needs them). SQLite ignores it (one writer).
    */
   isolation?: 'serializable' | 'read committed'
 }

@@ -39,6 +39,11 @@ export function trackEvents(tx: Tx): void {
   pending.set(tx, [])
 }
 
+/** True inside a PostgreSQL store write (its transaction is tracked here). */
+export function isTracked(tx: Tx): boolean {
+  return pending.has(tx)
+}
+
 /** Queues the row when `tx` defers its events; false means "insert it now" (SQLite). */
 export function deferEvent(tx: Tx, row: EventRow): boolean {
   const rows = pending.get(tx)
@@ -55,8 +60,8 @@ export interface EventLockKey {
 
 export async function flushEvents(tx: Tx, key: EventLockKey): Promise<void> {
   const rows = pending.get(tx)
-  pending.delete(tx)
   if (!rows || rows.length === 0) return
+  pending.set(tx, [])
   await sql`select pg_advisory_xact_lock_shared(${key.classId}::int4, ${key.objectId}::int4)`.execute(tx)
   // A VALUES list is inserted row by row in order, so seq follows the append order within the write.
   for (let i = 0; i < rows.length; i += 500) await tx.insertInto('events').values(rows.slice(i, i + 500)).execute()

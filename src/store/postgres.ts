@@ -10,14 +10,17 @@ import type { Database } from './schema.js'
  * The PostgreSQL store (`WAGATE_DATABASE_URL`): the same Kysely schema, migrations and queries as
  * SQLite, for several gateway processes sharing one database.
  *
- * Each `write(fn)` is its own SERIALIZABLE transaction. The engine was written for SQLite's single
- * writer (read a row, decide, write), and serializable isolation keeps those read-then-write
- * decisions correct under concurrent processes without rewriting them: PostgreSQL aborts one of
- * two transactions that could not have run one after the other (SQLSTATE 40001, or 40P01 for a
- * deadlock), and the whole callback is run again after a short random wait — so callbacks must be
- * re-runnable (no side effects outside `tx` except results they reset and return). A unique
- * violation is retried a few times too: the re-run reads the row that won the race. Queue leasing
- * asks for `{ isolation: 'read committed' }` and claims rows with `FOR UPDATE SKIP LOCKED`.
+ * Each `write(fn)` is its own READ COMMITTED transaction. The engine was written for SQLite's
+ * single writer (read a row, decide, write); on PostgreSQL those decisions are made safe by locks
+ * taken where they are made (store/locks.ts): the message row for a status change, advisory locks
+ * on URNs for contact resolution and on provider message ids for parked statuses, the key row for
+ * idempotency, and `FOR UPDATE SKIP LOCKED` for queue leasing. Unique constraints catch the rest:
+ * a unique violation (23505) or a deadlock (40P01) runs the whole callback again after a short
+ * random wait, and it reads the row that won — so callbacks must be re-runnable (no side effects
+ * outside `tx` except results they reset and return). SERIALIZABLE was measured first: with
+ * inserts into small, hot indexes (new contacts, history, events) its predicate locks aborted most
+ * concurrent writes (12 retries were not enough at 32 concurrent sends). A write may still ask for
+ * `{ isolation: 'serializable' }`; its 40001 aborts are retried the same way.
  *
  * Events appended in a write are inserted at its end under a shared advisory lock, and
  * `eventHorizon()` says up to which `seq` readers may go without skipping a later commit (see
@@ -108,7 +111,7 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
       })
 
   const runWrite = async <T>(fn: (tx: Tx) => Promise<T>, writeOptions: WriteOptions | undefined): Promise<T> => {
-    const isolation = writeOptions?.isolation ?? 'serializable'
+    const isolation = writeOptions?.isolation ?? 'read committed'
     for (let run = 1; ; run++) {
       try {
         const value = await attempt(fn, isolation)

@@ -441,9 +441,29 @@ export async function sendMany(gws: GatewayProcess | GatewayProcess[], count: nu
   return pool(count, width, async (i) => {
     const gw = list[i % list.length] as GatewayProcess
     const res = await gw.api('POST', '/v1/messages', body(i))
-    if (res.status !== 202) throw new Error(`message ${i} refused by ${gw.name}: ${res.status} ${res.text}`)
+    if (res.status !== 202) throw new Error(`message ${i} refused by ${gw.name}: ${res.status} ${res.text}\n${gw.name} warnings and errors:\n${logSummary(gw.tail())}`)
     return res.json.id as string
   })
+}
+
+/**
+ * The warnings and errors of a pino log tail, one short line each (message, error and its cause),
+ * for failure messages.
+ */
+export function logSummary(tail: string): string {
+  const lines: string[] = []
+  for (const line of tail.split('\n')) {
+    let entry: { level?: number; msg?: string; err?: { message?: string; cause?: { message?: string } } }
+    try {
+      entry = JSON.parse(line) as typeof entry
+    } catch {
+      if (line.trim()) lines.push(line.slice(0, 300))
+      continue
+    }
+    if ((entry.level ?? 0) < 40) continue
+    lines.push(`${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message}` : ''}${entry.err?.cause?.message ? ` (cause: ${entry.err.cause.message})` : ''}`.slice(0, 400))
+  }
+  return lines.slice(-12).join('\n')
 }
 
 export interface MessageRow {

@@ -101,7 +101,7 @@ describe('fault: kill -9 of the worker mid-run, SQLite (restart on the same data
     await setup?.front.stop()
     await setup?.sim.stop()
     rmSync(dir, { recursive: true, force: true })
-  })
+  }, 60_000)
 
   it(`after the restart all ${N} end read; what went out twice is at most the in-flight batch and reported`, () => run(setup, 'sqlite'), 150_000)
 })
@@ -129,7 +129,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
     await setup?.front.stop()
     await setup?.sim.stop()
     await db?.drop()
-  })
+  }, 60_000)
 
   it(`all ${N} end read with the worker killed; what went out twice is at most its in-flight batch and reported`, () => run(setup, 'postgres'), 150_000)
 })

@@ -68,7 +68,7 @@ describe.skipIf(Boolean(postgresMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
     await sim?.stop()
     await proxy?.close()
     await db?.drop()
-  })
+  }, 60_000)
 
   const body = (i: number) => ({ account: acct.name, to: recipient(i), type: 'text', text: `pg outage ${i}` })
 

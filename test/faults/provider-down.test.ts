@@ -65,7 +65,7 @@ describe('fault: provider down (5xx and timeouts), then back', () => {
     await gw?.stop()
     await sim?.stop()
     rmSync(dir, { recursive: true, force: true })
-  })
+  }, 60_000)
 
   it(`loses nothing through a ${OUTAGE_MS / 1000} s outage: all ${N} messages end read, each sent once`, async () => {
     const started = Date.now()

@@ -59,7 +59,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
     await b?.stop()
     await sim?.stop()
     await db?.drop()
-  })
+  }, 60_000)
 
   it(`${N} messages: all read, none sent twice, at most ${RATE} msg/s + 2% at the provider`, async () => {
     const started = Date.now()

@@ -117,7 +117,7 @@ function replaySuite(backend: 'sqlite' | 'postgres') {
     await sim?.stop()
     await db?.drop()
     rmSync(dir, { recursive: true, force: true })
-  })
+  }, 60_000)
 
   it(`${COPIES} copies of every webhook, shuffled: one inbound event, statuses only move forward`, async () => {
     const started = Date.now()

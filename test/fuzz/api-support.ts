@@ -11,6 +11,7 @@ import type { TestGateway } from '../harness/gateway.js'
  */
 
 export interface Reply {
+  method: string
   status: number
   text: string
   json: any
@@ -27,7 +28,7 @@ export async function call(t: TestGateway, method: string, path: string, body?: 
   } catch {
     json = undefined
   }
-  return { status: res.statusCode, text, json, contentType: String(res.headers['content-type'] ?? '') }
+  return { method, status: res.statusCode, text, json, contentType: String(res.headers['content-type'] ?? '') }
 }
 
 /**
@@ -53,7 +54,7 @@ export async function fingerprint(t: TestGateway): Promise<Record<string, string
 export function expectClientProblem(res: Reply, what: string) {
   expect(res.status, `${what} → ${res.status} ${res.text.slice(0, 300)}`).toBeLessThan(500)
   // HEAD answers carry no body, by definition.
-  if (res.status < 400 || method(res) === 'HEAD') return
+  if (res.status < 400 || res.method === 'HEAD') return
   expect(res.contentType, `${what}: ${res.text.slice(0, 200)}`).toMatch(/^application\/problem\+json/)
   expect(res.json, `${what}: ${res.text.slice(0, 200)}`).toMatchObject({ status: res.status })
   expect(typeof res.json.code, what).toBe('string')

@@ -7,6 +7,7 @@ import { createLogger } from '../../src/logger.js'
 import { ALL_SANDBOXES, startSandbox, type RunningSandbox, type SandboxProvider } from '../../src/sandbox.js'
 import type { StatusTimings } from '../../src/simulators/types.js'
 import { createTestSchema, TEST_BACKEND } from './pg-schema.js'
+import { KnownSecrets } from './secret-scan.js'
 
 /**
  * Boots a real gateway (HTTP on a loopback port, SQLite in memory or in a directory, or a fresh
@@ -25,6 +26,11 @@ export interface TestGateway {
   apiKey: string
   /** Log lines written during the run (for secret scans). */
   logs: string[]
+  /**
+   * The secrets `close()` looks for in `logs` (API key, WAGATE_SECRET_KEY, every sandbox and API-created
+   * account's credentials, whsec_ secrets returned to `api()`); tests add their own with `add(kind, value)`.
+   */
+  secrets: KnownSecrets
   api(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; json: any; text: string; headers: Record<string, string | string[] | undefined> }>
   /** Polls until `check` returns a truthy value or the timeout passes. */
   waitFor<T>(check: () => Promise<T | undefined | false | null>, timeoutMs?: number, what?: string): Promise<T>
@@ -69,6 +75,11 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const url = await gw.listen()
   const timings = opts.timings ?? { sentMs: 5, deliveredMs: 15, readMs: 30 }
   const sandbox = await startSandbox(gw, (opts.sandboxes ?? ALL_SANDBOXES)(timings))
+  // Issue 7: close() fails the suite if any of these reached the log.
+  const known = new KnownSecrets()
+  known.add('API key', apiKey)
+  known.add('WAGATE_SECRET_KEY', config.WAGATE_SECRET_KEY)
+  for (const account of sandbox.accounts) known.addAccount(account)
 
   const api: TestGateway['api'] = async (method, path, body, headers = {}) => {
     const res = await request(url + path, {
@@ -83,6 +94,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     } catch {
       json = undefined
     }
+    known.observe(method.toUpperCase(), path, typeof body === 'string' ? undefined : body, json)
     return { status: res.statusCode, json, text, headers: res.headers }
   }
 
@@ -102,12 +114,14 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     url,
     apiKey,
     logs,
+    secrets: known,
     api,
     waitFor,
     async close() {
       await sandbox.stop()
       await gw.close()
       await pgSchema?.drop()
+      known.scan(logs)
     },
   }
 }

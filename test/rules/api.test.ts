@@ -106,6 +106,13 @@ describe('rules API', () => {
     expect(receiver.requests.filter((r) => r.path === '/mine')).toHaveLength(1)
     expect(receiver.requests.filter((r) => r.path === '/theirs')).toHaveLength(0)
     expect((await t.api('GET', `/v1/rules/${theirs.json.id}`, undefined, as)).json.runs.fired).toBe(0)
+
+    // The runs are counted in /metrics, beside the delivery figures.
+    const metrics = await t.api('GET', '/metrics')
+    expect(Number(/wagate_rule_runs_fired_total (\d+)/.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(1)
+    for (const name of ['wagate_rule_runs_failed_total', 'wagate_deliveries_pending', 'wagate_deliveries_delivered_total', 'wagate_deliveries_failed_total', 'wagate_delivery_attempts_total', 'wagate_sink_publishes_total']) {
+      expect(metrics.text).toMatch(new RegExp(`^${name} \\d+$`, 'm'))
+    }
   })
 })
 

@@ -131,8 +131,7 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
       if (free <= 0) break
     }
     if (wanted.length === 0) return 0
-    const pg = opts.store.dialect === 'postgres'
-    const jobs = await opts.store.write((tx) => leaseDue(tx, clock.now(), wanted, pg), { isolation: 'read committed' })
+    const jobs = await opts.store.write((tx) => leaseDue(tx, clock.now(), wanted))
     for (const job of jobs) launch(job)
     return jobs.length
   }

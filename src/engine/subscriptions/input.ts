@@ -80,6 +80,10 @@ export function sinkSettings(input: CreateSubscriptionInput, box: SecretBox): St
 /**
  * Refuses a webhook URL on a loopback or private address literal (DESIGN §13): a tenant must not
  * make the gateway call into its own network. `WAGATE_ALLOW_PRIVATE_WEBHOOKS` lifts it.
+ *
+ * @example
+ * assertPublicWebhook('http://10.0.0.7/hook', false, 'url') // throws ApiError webhook_url_refused
+ * assertPublicWebhook('https://hooks.example.com/in', false, 'url') // passes
  */
 export function assertPublicWebhook(url: string, allowPrivate: boolean, field: string): void {
   if (allowPrivate || !isPrivateUrl(url)) return

@@ -1,4 +1,5 @@
 import type { Store, Tx } from '../../store/db.js'
+import { forUpdate, isPostgresTx } from '../../store/locks.js'
 import type { DeliveryTable, SubscriptionTable } from '../../store/schema.js'
 import type { EventRow } from './envelope.js'
 import type { Envelope } from '../events.js'
@@ -33,17 +34,27 @@ export interface Outcome {
 /** Leases must outlive the attempt: its timeout plus room to record the outcome. */
 const LEASE_MARGIN_MS = 30_000
 
-/** Endpoints with due work, and how many requests each allows at once. */
+/**
+ * Endpoints with due work, and how many requests each allows at once. One index probe per active
+ * subscription (EXISTS), not a scan of every pending delivery: with a large backlog this query
+ * runs after each finished attempt.
+ */
 export async function endpointsWithDueWork(store: Store, now: number, exclude: string[]): Promise<Array<{ id: string; maxInFlight: number }>> {
   let q = store.read
-    .selectFrom('deliveries')
-    .innerJoin('subscriptions', 'subscriptions.id', 'deliveries.subscription_id')
+    .selectFrom('subscriptions')
     .select(['subscriptions.id', 'subscriptions.max_in_flight'])
     .where('subscriptions.state', '=', 'active')
-    .where('deliveries.state', '=', 'pending')
-    .where('deliveries.next_attempt_at', '<=', now)
-    .where((eb) => eb.or([eb('deliveries.lease_until', 'is', null), eb('deliveries.lease_until', '<', now)]))
-    .groupBy(['subscriptions.id', 'subscriptions.max_in_flight'])
+    .where((eb) =>
+      eb.exists(
+        eb
+          .selectFrom('deliveries')
+          .select('deliveries.id')
+          .whereRef('deliveries.subscription_id', '=', 'subscriptions.id')
+          .where('deliveries.state', '=', 'pending')
+          .where('deliveries.next_attempt_at', '<=', now)
+          .where((w) => w.or([w('deliveries.lease_until', 'is', null), w('deliveries.lease_until', '<', now)])),
+      ),
+    )
   if (exclude.length > 0) q = q.where('subscriptions.id', 'not in', exclude)
   const rows = await q.execute()
   return rows.map((r) => ({ id: r.id, maxInFlight: Number(r.max_in_flight) }))
@@ -63,8 +74,7 @@ export async function nextDueAt(store: Store, exclude: string[]): Promise<number
   return row?.at === null || row?.at === undefined ? undefined : Number(row.at)
 }
 
-/** `skipLocked` (PostgreSQL) claims rows with FOR UPDATE SKIP LOCKED; run it in a `read committed` write. */
-export async function leaseDue(tx: Tx, now: number, wanted: Array<{ subscriptionId: string; slots: number }>, skipLocked = false): Promise<Job[]> {
+export async function leaseDue(tx: Tx, now: number, wanted: Array<{ subscriptionId: string; slots: number }>): Promise<Job[]> {
   const jobs: Job[] = []
   for (const { subscriptionId, slots } of wanted) {
     if (slots <= 0) continue
@@ -81,7 +91,7 @@ export async function leaseDue(tx: Tx, now: number, wanted: Array<{ subscription
       .orderBy('event_seq')
       .limit(slots)
       // PostgreSQL: dispatchers of several processes lease at once; each claims rows not locked by another.
-      .$if(skipLocked, (q) => q.forUpdate().skipLocked())
+      .$if(isPostgresTx(tx), (q) => q.forUpdate().skipLocked())
       .execute()
     if (due.length === 0) continue
     const leaseUntil = now + Number(sub.timeout_ms) + LEASE_MARGIN_MS
@@ -101,7 +111,7 @@ export type Verdict = 'delivered' | 'retry' | 'failed' | 'gone' | 'released' | '
  * delivery fails and the endpoint is disabled unless it has succeeded since this round began.
  */
 export async function recordOutcome(tx: Tx, job: Job, outcome: Outcome, schedule: readonly number[], now: number, events: Envelope[]): Promise<Verdict> {
-  const current = await tx.selectFrom('deliveries').selectAll().where('id', '=', job.delivery.id).executeTakeFirst()
+  const current = await forUpdate(tx, tx.selectFrom('deliveries').selectAll().where('id', '=', job.delivery.id)).executeTakeFirst()
   // Deleted, retried or replayed meanwhile: that newer request stands.
   if (!current || current.state !== 'pending' || Number(current.lease_until) !== Number(job.delivery.lease_until)) return 'stale'
   if (outcome.aborted) {

@@ -5,7 +5,8 @@ import type { Dialect } from '../migrations.js'
  * Migration 0006_rules (DESIGN §2, §13): rules (topic patterns, conditions and actions over the
  * event log, each with its own cursor like a subscription), one run per (rule, event) under a
  * unique constraint so a restart never runs a rule twice on one event, and the link from a
- * fallback message to the message it stands in for.
+ * fallback message to the message it stands in for. Also an index that lets the subscription
+ * dispatcher lease a large backlog without sorting it.
  */
 export function migration0006(_dialect: Dialect): Migration {
   return {
@@ -45,6 +46,11 @@ export function migration0006(_dialect: Dialect): Migration {
 
       await db.schema.alterTable('messages').addColumn('fallback_of', 'text').execute()
       await db.schema.createIndex('messages_fallback_of').on('messages').column('fallback_of').execute()
+
+      // Subscription deliveries (issue 6, the 10,000-event sink run): leasing takes the due deliveries
+      // of one subscription in (next_attempt_at, event_seq) order; with this index that is a range
+      // read that stops after the free slots instead of sorting the whole backlog each time.
+      await db.schema.createIndex('deliveries_lease_order').on('deliveries').columns(['subscription_id', 'state', 'next_attempt_at', 'event_seq']).execute()
     },
   }
 }

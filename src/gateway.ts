@@ -100,7 +100,8 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
   let baseUrl = config.WAGATE_PUBLIC_URL?.replace(/\/$/, '') ?? ''
   const publicUrl = () => baseUrl
   const registry = createRegistry(opts.extraAdapters)
-  const accounts = createAccountService({ store, registry, box, clock, publicUrl })
+  // Credentials join the logger's mask list as accounts are loaded (defence in depth: nothing should log them).
+  const accounts = createAccountService({ store, registry, box, clock, publicUrl, onSecrets: (values) => values.forEach((v) => secrets.add(v)) })
   const dispatcher = new Agent({ connections: 256, pipelining: 1, keepAliveTimeout: 30_000 })
   // Scale-out (issue 7): with Redis, pacing and wake-ups are shared by every process.
   const redis: RedisConnections | undefined = config.WAGATE_REDIS_URL ? connectRedis(config.WAGATE_REDIS_URL, logger.child({ component: 'redis' }), { name: `wagate:${config.WAGATE_ROLE}` }) : undefined

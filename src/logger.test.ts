@@ -86,6 +86,8 @@ describe('redactUrl', () => {
     ['https://gw.example.com/webhooks/gupshup/acme.br/s3cr3t#f', 'https://gw.example.com/webhooks/gupshup/acme.br/[redacted]#f'],
     ['/webhooks/meta?hub.mode=subscribe&hub.verify_token=my-verify&hub.challenge=1158201444', '/webhooks/meta?hub.mode=subscribe&hub.verify_token=[redacted]&hub.challenge=1158201444'],
     ['/webhooks/meta/acme?hub.verify_token=my-verify', '/webhooks/meta/acme?hub.verify_token=[redacted]'],
+    ['/webhooks/sinch/acme?token=s3cr3t', '/webhooks/sinch/acme?token=[redacted]'],
+    ['/webhooks/sinch/acme?x=1&token=s3cr3t&y=2', '/webhooks/sinch/acme?x=1&token=[redacted]&y=2'],
     ['/webhooks/twilio/acme', '/webhooks/twilio/acme'],
     ['/webhooks/gupshup/acme', '/webhooks/gupshup/acme'],
     ['/v1/messages?limit=10', '/v1/messages?limit=10'],

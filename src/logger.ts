@@ -2,7 +2,7 @@ import pino, { type Logger } from 'pino'
 
 /**
  * The process logger. Headers that carry credentials are redacted by path; URLs lose the Gupshup
- * webhook token and Meta's verify token; and every configured secret value (API keys, provider
+ * webhook token, Meta's verify token and a Sinch `?token=`; and every configured secret value (API keys, provider
  * credentials) is masked wherever it appears in a log line's strings.
  *
  * @example
@@ -13,6 +13,8 @@ export function redactUrl(url: string): string {
   return url
     .replace(/(\/webhooks\/gupshup\/[^/?#]+\/)[^/?#]+/, '$1[redacted]')
     .replace(/([?&]hub\.verify_token=)[^&#]*/, '$1[redacted]')
+    // Sinch's optional webhook token rides in the query (sinch.md §3).
+    .replace(/([?&]token=)[^&#]*/g, '$1[redacted]')
 }
 
 /** Masks secrets in each serialized line, whatever object or message carried them. */

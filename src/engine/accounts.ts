@@ -79,6 +79,8 @@ export interface AccountServiceOptions {
   publicUrl: () => string
   /** How long a looked-up account is trusted without reading its row again (default ACCOUNT_CACHE_TTL_MS). */
   cacheTtlMs?: number
+  /** Receives each loaded account's credentials (the adapter's `redact` list), so the logger masks them. */
+  onSecrets?: (values: string[]) => void
 }
 
 /**
@@ -135,11 +137,12 @@ export function createAccountService(opts: AccountServiceOptions) {
     checkedAt.set(row.id, performance.now())
     const cached = byId.get(row.id)
     // updated_at only grows: a row read before a change made here must not replace the newer account.
-    if (cached && cached.row.updated_at >= row.updated_at) return cached
+    if (cached && Number(cached.row.updated_at) >= Number(row.updated_at)) return cached
     const adapter = registry.get(row.provider)
     if (!adapter) throw new ApiError('provider_unavailable', `provider "${row.provider}" is not available in this build`)
     const rawConfig = JSON.parse(box.open(row.config_sealed)) as Record<string, unknown>
     const config = adapter.configSchema.parse(rawConfig)
+    opts.onSecrets?.(adapter.redact(config))
     const settings = accountSettingsSchema.parse(JSON.parse(row.settings))
     const account: Account = {
       row,

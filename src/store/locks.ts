@@ -23,9 +23,16 @@ export function forUpdate<Q extends { forUpdate(): Q }>(tx: Tx, query: Q): Q {
   return isTracked(tx) ? query.forUpdate() : query
 }
 
+/** Keys each transaction holds already (a transaction lock lasts until its commit or rollback). */
+const held = new WeakMap<object, Set<string>>()
+
 export async function lockKeys(tx: Tx, keys: readonly string[]): Promise<void> {
   if (!isTracked(tx) || keys.length === 0) return
+  const mine = held.get(tx) ?? new Set<string>()
+  held.set(tx, mine)
   // Sorted and deduplicated, so two writers locking overlapping keys cannot deadlock on them.
-  const sorted = [...new Set(keys)].sort()
+  const sorted = [...new Set(keys)].filter((k) => !mine.has(k)).sort()
+  if (sorted.length === 0) return
   await sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${sorted}::text[]) as k`.execute(tx)
+  for (const k of sorted) mine.add(k)
 }

@@ -45,6 +45,11 @@ export interface TestGatewayOptions {
   config?: Partial<Config>
   /** Time source of the gateway (worker, inbound, expiries), so tests can move time. */
   clock?: Clock
+  /**
+   * `false` gives the logger no secrets to mask, so the log scan at close() sees what the code itself
+   * wrote rather than what masking left (test/security/logs.test.ts). Default true, as in production.
+   */
+  maskSecrets?: boolean
 }
 
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -70,7 +75,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   )
   const logs: string[] = []
   const secrets = new Set<string>()
-  const logger = createLogger({ level: config.WAGATE_LOG_LEVEL, secrets, destination: { write: (line: string) => void logs.push(line) } })
+  const logger = createLogger({ level: config.WAGATE_LOG_LEVEL, secrets: opts.maskSecrets === false ? new Set<string>() : secrets, destination: { write: (line: string) => void logs.push(line) } })
   const gw = await createGateway({ config, logger, secrets, pollMs: 20, ...(opts.clock ? { clock: opts.clock } : {}) })
   const url = await gw.listen()
   const timings = opts.timings ?? { sentMs: 5, deliveredMs: 15, readMs: 30 }

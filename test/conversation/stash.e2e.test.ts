@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metaSandbox } from '../../src/sandbox.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { contactByUrn, eventsOf, simulatorOf } from '../identity/helpers.js'
-import { HOUR, getMessage, metaText, movableClock, outboundTo, patchAccount, sentTo, waitAll } from './helpers.js'
+import { HOUR, getMessage, metaText, movableClock, outboundTo, patchAccount, sentTo, waitAll } from './window-helpers.js'
 
 /**
  * The `stash` policy (DESIGN §8) end to end through the API, the sandbox route and the Meta

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metaSandbox, twilioSandbox } from '../../src/sandbox.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { simulatorOf } from '../identity/helpers.js'
-import { metaText, sentTo, waitAll } from './helpers.js'
+import { metaText, sentTo, waitAll } from './window-helpers.js'
 
 /**
  * The template registry (DESIGN §8) and `{{variables}}` through the API: Meta's templates come from

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metaSandbox, twilioSandbox } from '../../src/sandbox.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { contactByUrn, simulatorOf } from '../identity/helpers.js'
-import { HOUR, getMessage, movableClock, patchAccount, sentTo, waitAll } from './helpers.js'
+import { HOUR, getMessage, movableClock, patchAccount, sentTo, waitAll } from './window-helpers.js'
 
 /**
  * The 24-hour window (DESIGN §8) as the API shows it, and the `reject` and `send` policies: reject

@@ -68,6 +68,8 @@ export const sinchSignature = (body: Buffer, nonce: string, timestamp: string) =
     .digest('base64')
 
 const GUPSHUP_BASE = 'https://gw.example/webhooks/gupshup/gs-fuzz'
+/** Lone surrogates become U+FFFD, as in any URL (String.prototype.toWellFormed, before ES2024 typings). */
+const wellFormed = (s: string) => s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')
 
 export const fuzzProviders: Record<ProviderId, FuzzProvider> = {
   meta: {
@@ -127,8 +129,8 @@ export const fuzzProviders: Record<ProviderId, FuzzProvider> = {
     request: (body) => ({ method: 'POST', url: GUPSHUP_BASE, headers: { 'content-type': 'application/json', 'user-agent': 'Gupshup' }, body }),
     sign: (req) => ({ ...req, url: `${req.url}/${GUPSHUP_TOKEN}` }),
     // A URL cannot carry a lone surrogate: it is sent as U+FFFD, so that is what is forged.
-    forge: (req, forgery) => ({ ...req, url: `${req.url}/${encodeURIComponent(forgery.toWellFormed())}` }),
-    isGenuine: (_req, forgery) => forgery.toWellFormed() === GUPSHUP_TOKEN,
+    forge: (req, forgery) => ({ ...req, url: `${req.url}/${encodeURIComponent(wellFormed(forgery))}` }),
+    isGenuine: (_req, forgery) => wellFormed(forgery) === GUPSHUP_TOKEN,
   },
 }
 

@@ -28,7 +28,7 @@ const suite = (label: string, closed: number[], p99s: number[], maxSustained?: n
 })
 
 const base: RunReport = {
-  opts: parseOptions(['--note=preliminary: shared machine']),
+  opts: parseOptions(['--note=preliminary: shared machine', '--backend=sqlite']),
   machine: { cpu: 'Test CPU', cores: 2, memoryGiB: 4, freeMemoryGiB: 2, os: 'Linux test', node: 'v20.0.0', fileSystem: '/dev/x ext4', commit: 'abc1234', uncommittedSrcFiles: 0, loadAverage: [1, 1, 1] },
   loadAtEnd: [2, 1, 1],
   startedAt: new Date('2026-01-01T00:00:00Z'),
@@ -67,8 +67,68 @@ describe('renderReport', () => {
     expect(text).toContain('| gateway RSS, peak under load | 150 MB | ≤ 200 MB | yes |')
   })
 
-  it('says PostgreSQL + Redis were not measured and why', () => {
-    expect(text).toMatch(/## PostgreSQL \+ Redis\n\nNot measured\. The gateway in this commit supports only the embedded SQLite store/)
+  it('says when PostgreSQL + Redis were left out by --backend', () => {
+    expect(text).toMatch(/## PostgreSQL \+ Redis\n\nNot run: `--backend` selected SQLite only\./)
+    expect(text).toContain('| PostgreSQL + Redis | not run: `--backend` left it out | — | — |')
+  })
+
+  it('says why PostgreSQL + Redis were skipped', () => {
+    const reason = 'PostgreSQL at postgres://postgres@127.0.0.1:5432/test is not reachable (connect ECONNREFUSED 127.0.0.1:5432)'
+    const skipped = renderReport(
+      {
+        ...withIngest,
+        backends: {
+          database: 'postgres://postgres@127.0.0.1:5432/test',
+          redis: 'redis://127.0.0.1:6379',
+          reps: 5,
+          runs: [
+            { spec: { kind: 'postgres', processes: 1 }, label: 'PostgreSQL + Redis, 1 process', skipped: reason, failed: [] },
+            { spec: { kind: 'postgres', processes: 2 }, label: 'PostgreSQL + Redis, 2 processes', skipped: reason, failed: [] },
+          ],
+        },
+      },
+      undefined,
+    )
+    expect(skipped).toContain(`| PostgreSQL + Redis | skipped: ${reason} | — | — |`)
+    expect(skipped).toContain(`**Skipped** (PostgreSQL + Redis, 1 process; PostgreSQL + Redis, 2 processes): ${reason}.`)
+    expect(skipped).not.toContain('### Ingest (parked statuses)')
+  })
+
+  it('puts the PostgreSQL variants beside SQLite with a backend column, and their ratios to the same baselines', () => {
+    const sendRep = (perSec: number) => ({ messages: 100, api: load(perSec, 40), e2eMs: 1000, perSec, sent: 100, failed: 0, timedOut: false, e2eLatency: { p50: 30, p90: 50, p99: 80, max: 90 } })
+    const measuredRun = renderReport(
+      {
+        ...withIngest,
+        backends: {
+          database: 'postgres://postgres@127.0.0.1:5432/test',
+          redis: 'redis://127.0.0.1:6379',
+          postgresVersion: '15.8',
+          reps: 5,
+          runs: [
+            {
+              spec: { kind: 'postgres', processes: 2 },
+              label: 'PostgreSQL + Redis, 2 processes',
+              ingest: { suite: suite('gateway pg2', [5000, 4000, 6000, 5000, 5000], [30, 30, 30, 30, 30], 2500), rssIdle: { gateway: 100 * 2 ** 20, 'gateway-2': 101 * 2 ** 20 }, rssPeak: { gateway: 150 * 2 ** 20, 'gateway-2': 160 * 2 ** 20 } },
+              flow: { rssPeak: {}, send: { accounts: 8, perAccountLimit: 1000, reps: [sendRep(900), sendRep(1000), sendRep(1100)], baseline: [], cpu: {}, commits: { commitsPerSec: 10, perCommit: 1 } } },
+              failed: [],
+            },
+          ],
+          sendBaseline: { baseline: [load(4000, 20), load(4000, 20), load(4000, 20)], cpu: { seconds: 1, cores: {}, otherCores: 0, machineBusyCores: 0 }, rssPeak: {} },
+        },
+      },
+      undefined,
+    )
+    // 5,000 over the SQLite run's bare route 25,000 → 20%
+    expect(measuredRun).toContain('| PostgreSQL + Redis, 2 processes | 5,000 (4,000–6,000) | 20% | 2,500 | 7.50 (7.50–7.50) | 30.00 (30.00–30.00) ✗ | 0 |')
+    expect(measuredRun).toContain('| SQLite, 1 process | 10,000 (8,000–12,000) | 40% | 10,000 |')
+    expect(measuredRun).toContain('| bare route (baseline) | 25,000 (20,000–30,000) | — | — |')
+    expect(measuredRun).toContain('| ingest, max sustained — PostgreSQL + Redis, 2 processes | 2,500 webhooks/s (closed loop 20% of the bare route) | ≥ 10,000/s, ≥ 40% | **no** |')
+    // 1,000 msg/s over the standalone undici baseline 4,000 → 25%
+    expect(measuredRun).toContain('| PostgreSQL + Redis, 2 processes | 1,000 (900–1,100) | 25% |')
+    expect(measuredRun).toContain('| send, end to end — PostgreSQL + Redis, 2 processes | 1,000 msg/s | ≥ 5,000/s | **no** |')
+    // RSS of each of the two processes
+    expect(measuredRun).toContain('| PostgreSQL + Redis, 2 processes | 100 MB / 101 MB | 150 MB / 160 MB |')
+    expect(measuredRun).toContain('PostgreSQL 15.8 (postgres://postgres@127.0.0.1:5432/test)')
   })
 
   it('carries hand-written analysis over from the previous file', () => {

@@ -7,6 +7,8 @@ import { parseOptions } from './lib/options.js'
 import { gatewayRuntime, REPO_ROOT } from './lib/procs.js'
 import { extractAnalysis, renderReport, type RunReport } from './report.js'
 import type { RunContext } from './scenarios/context.js'
+import { disposeAll } from './lib/deployment.js'
+import { runBackends } from './scenarios/backends.js'
 import { runFlow } from './scenarios/flow.js'
 import { runIngest } from './scenarios/ingest.js'
 
@@ -14,7 +16,7 @@ import { runIngest } from './scenarios/ingest.js'
  * `npm run bench`: every scenario with its baseline in the same run, then bench/RESULTS.md.
  * `npm run bench -- --quick` for a one-minute smoke run; see bench/lib/options.ts for the rest.
  */
-const opts = parseOptions(process.argv.slice(2))
+const opts = parseOptions(process.argv.slice(2), process.env)
 const started = Date.now()
 const log = (line: string) => process.stderr.write(`[${((Date.now() - started) / 1000).toFixed(1).padStart(6)} s] ${line}\n`)
 
@@ -52,20 +54,39 @@ const fail = (what: string, err: unknown) => {
   log(text)
 }
 
+// Ctrl-C: stop the gateways and drop the PostgreSQL schemas of the scenarios still running.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the gateways and dropping their schemas`)
+    void disposeAll().finally(() => {
+      rmSync(tmpRoot, { recursive: true, force: true })
+      process.exit(130)
+    })
+  })
+}
+
+const sqlite = opts.backends.some((b) => b.kind === 'sqlite')
+const postgres = opts.backends.filter((b) => b.kind === 'postgres')
+log(`backends: ${opts.backends.map((b) => (b.kind === 'sqlite' ? 'sqlite' : `postgres ×${b.processes}`)).join(', ')}`)
+
 try {
-  if (opts.only.has('ingest')) {
+  if (sqlite && opts.only.has('ingest')) {
     try {
       report.ingest = await runIngest(ctx)
     } catch (err) {
       fail('ingest', err)
     }
   }
-  if (opts.only.has('send') || opts.only.has('ratelimit')) {
+  if (sqlite && (opts.only.has('send') || opts.only.has('ratelimit'))) {
     try {
       report.flow = await runFlow(ctx, { rateLimit: opts.only.has('ratelimit'), send: opts.only.has('send') })
     } catch (err) {
       fail('send / rate limit', err)
     }
+  }
+  if (postgres.length > 0) {
+    // the SQLite run's baselines serve every backend; without it they run once here
+    report.backends = await runBackends(ctx, postgres, { bare: !report.ingest, sendBaseline: !report.flow?.send }, fail)
   }
 } finally {
   monitor.stop()

@@ -1,4 +1,4 @@
-import { Pool } from 'undici'
+import type { Pool } from 'undici'
 import { Samples, summarize, type LatencySummary } from './stats.js'
 
 /**
@@ -38,9 +38,12 @@ export interface LoadResult {
   maxLagMs?: number
 }
 
+/** What the generators need of a pool: an undici Pool, or a RoundRobin over several (lib/round-robin.ts). */
+export type RequestPool = Pick<Pool, 'request'>
+
 type Completed = (status: number | undefined, error?: unknown) => void
 
-function fire(pool: Pool, req: BenchRequest, done: Completed) {
+function fire(pool: RequestPool, req: BenchRequest, done: Completed) {
   pool
     .request({ method: req.method, path: req.path, headers: req.headers, ...(req.body !== undefined ? { body: req.body } : {}), headersTimeout: 30_000, bodyTimeout: 30_000 })
     .then(async (res) => {
@@ -70,7 +73,7 @@ function tally() {
 }
 
 /** Keeps `concurrency` requests outstanding for `durationMs`. */
-export async function closedLoop(pool: Pool, next: () => BenchRequest, opts: { durationMs: number; concurrency: number }): Promise<LoadResult> {
+export async function closedLoop(pool: RequestPool, next: () => BenchRequest, opts: { durationMs: number; concurrency: number }): Promise<LoadResult> {
   const samples = new Samples()
   const t = tally()
   const start = performance.now()
@@ -101,7 +104,7 @@ export async function closedLoop(pool: Pool, next: () => BenchRequest, opts: { d
  * from the server on a small machine), then waits up to `drainMs` for the last answers.
  */
 export async function openLoop(
-  pool: Pool,
+  pool: RequestPool,
   next: () => BenchRequest,
   opts: { rate: number; durationMs: number; drainMs?: number; maxInflight?: number },
 ): Promise<LoadResult> {
@@ -178,7 +181,7 @@ export function generatorBehind(r: LoadResult): boolean {
 }
 
 /** Sends exactly `count` requests (`build(i)`), `concurrency` at a time. */
-export async function fixedCount(pool: Pool, build: (i: number) => BenchRequest, opts: { count: number; concurrency: number }): Promise<LoadResult> {
+export async function fixedCount(pool: RequestPool, build: (i: number) => BenchRequest, opts: { count: number; concurrency: number }): Promise<LoadResult> {
   const samples = new Samples()
   const t = tally()
   const start = performance.now()

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
 import { processCpuSeconds, processRssBytes, ProcessMonitor } from './monitor.js'
 
@@ -26,6 +26,23 @@ describe.runIf(linux)('ProcessMonitor (Linux /proc)', () => {
     expect(use.cores.self).toBeGreaterThan(0.2)
     expect(use.cores.self).toBeLessThan(1.5)
     expect(use.seconds).toBeGreaterThan(0.35)
+  })
+
+  it('sums the CPU of every process of a group by command name, and leaves it out of "other"', () => {
+    const comm = readFileSync('/proc/self/comm', 'utf8').trim()
+    const mon = new ProcessMonitor({})
+    mon.watchGroup('mine', (c) => c === comm)
+    mon.watchGroup('nobody', (c) => c === 'no-such-command-xyz')
+    const a = mon.mark()
+    const until = Date.now() + 400
+    let x = 0
+    while (Date.now() < until) x += Math.sqrt(x + 1)
+    const use = mon.cpuBetween(a, mon.mark())
+    expect(use.cores.mine).toBeGreaterThan(0.2)
+    expect(use.cores.nobody).toBe(0)
+    expect(use.otherCores).toBeLessThanOrEqual(use.machineBusyCores - (use.cores.mine ?? 0) + 1e-9)
+    mon.unwatchGroup('mine')
+    expect(mon.cpuBetween(a, mon.mark()).cores.mine).toBeUndefined()
   })
 
   it('keeps the peak RSS seen per process', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 
 /**
  * Watches the processes of a benchmark through /proc (Linux): resident memory sampled a few times
@@ -19,6 +19,8 @@ export interface CpuMark {
   /** Busy and total CPU seconds of the machine (all cores). */
   busy: number
   total: number
+  /** Per watched group (e.g. every `postgres` process), CPU seconds per pid. */
+  groups: Record<string, Map<number, number>>
 }
 
 export interface CpuUse {
@@ -64,6 +66,34 @@ export function processRssBytes(pid: number): number {
   }
 }
 
+/** CPU seconds of every process whose command name (`comm`) one of the matchers accepts, per matcher. */
+function groupCpu(matchers: Map<string, (comm: string) => boolean>): Record<string, Map<number, number>> {
+  const out: Record<string, Map<number, number>> = {}
+  for (const name of matchers.keys()) out[name] = new Map()
+  if (matchers.size === 0) return out
+  let entries: string[]
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e))
+  } catch {
+    return out
+  }
+  for (const e of entries) {
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8')
+    } catch {
+      continue // exited meanwhile
+    }
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
+    for (const [name, match] of matchers) {
+      if (!match(comm)) continue
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+      out[name]?.set(Number(e), (Number(fields[11]) + Number(fields[12])) / clockTicks())
+    }
+  }
+  return out
+}
+
 function machineCpu(): { busy: number; total: number } {
   try {
     const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? ''
@@ -90,6 +120,21 @@ export class ProcessMonitor {
 
   unwatch(name: string): void {
     delete this.pids[name]
+  }
+
+  private readonly groups = new Map<string, (comm: string) => boolean>()
+
+  /**
+   * CPU (not memory) of every process whose command name matches, summed — a database server's
+   * backends come and go with its connections. A process that exits between two marks takes its
+   * CPU time with it.
+   */
+  watchGroup(name: string, match: (comm: string) => boolean): void {
+    this.groups.set(name, match)
+  }
+
+  unwatchGroup(name: string): void {
+    this.groups.delete(name)
   }
 
   private lastMark: CpuMark | undefined
@@ -153,7 +198,7 @@ export class ProcessMonitor {
   mark(): CpuMark {
     const proc: Record<string, number> = {}
     for (const [name, pid] of Object.entries(this.pids)) proc[name] = processCpuSeconds(pid)
-    return { at: performance.now(), proc, ...machineCpu() }
+    return { at: performance.now(), proc, ...machineCpu(), groups: groupCpu(this.groups) }
   }
 
   cpuBetween(a: CpuMark, b: CpuMark): CpuUse {
@@ -164,6 +209,18 @@ export class ProcessMonitor {
       const used = (b.proc[name] ?? Number.NaN) - (a.proc[name] ?? Number.NaN)
       cores[name] = used / seconds
       if (Number.isFinite(used)) ours += used
+    }
+    for (const [name, now] of Object.entries(b.groups ?? {})) {
+      const before = a.groups?.[name]
+      if (!before) {
+        cores[name] = Number.NaN
+        continue
+      }
+      let used = 0
+      // a process new since mark a used all its CPU time in between
+      for (const [pid, cpu] of now) used += cpu - (before.get(pid) ?? 0)
+      cores[name] = used / seconds
+      ours += used
     }
     const machineBusyCores = (b.busy - a.busy) / seconds
     return { seconds, cores, otherCores: Math.max(0, machineBusyCores - ours / seconds), machineBusyCores }

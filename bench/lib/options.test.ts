@@ -27,4 +27,25 @@ describe('parseOptions', () => {
     expect(() => parseOptions(['--only=everything'])).toThrow(/unknown scenario/)
     expect(() => parseOptions(['--fast'])).toThrow(/unknown option/)
   })
+
+  it('runs SQLite and PostgreSQL + Redis with one and two processes by default; --backend narrows it', () => {
+    expect(parseOptions([]).backends).toEqual([
+      { kind: 'sqlite', processes: 1 },
+      { kind: 'postgres', processes: 1 },
+      { kind: 'postgres', processes: 2 },
+    ])
+    expect(parseOptions(['--backend=sqlite']).backends).toEqual([{ kind: 'sqlite', processes: 1 }])
+    // the space-separated form, and a single process count
+    expect(parseOptions(['--quick', '--backend', 'postgres:2']).backends).toEqual([{ kind: 'postgres', processes: 2 }])
+    expect(parseOptions(['--backend', 'postgres,postgres:1']).backends).toHaveLength(2)
+    expect(() => parseOptions(['--backend=mysql'])).toThrow(/unknown backend "mysql"/)
+  })
+
+  it('runs the PostgreSQL variants once in --quick, five times otherwise, and takes the services from the environment', () => {
+    expect(parseOptions(['--quick']).backendReps).toBe(1)
+    expect(parseOptions([]).backendReps).toBe(5)
+    expect(parseOptions([]).services).toEqual({ databaseUrl: 'postgres://postgres@127.0.0.1:5432/test', redisUrl: 'redis://127.0.0.1:6379' })
+    const o = parseOptions([], { WAGATE_BENCH_DATABASE_URL: 'postgres://u@db:5433/bench', WAGATE_BENCH_REDIS_URL: 'redis://cache:6380/2' })
+    expect(o.services).toEqual({ databaseUrl: 'postgres://u@db:5433/bench', redisUrl: 'redis://cache:6380/2' })
+  })
 })

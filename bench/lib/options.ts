@@ -1,13 +1,31 @@
 /**
  * Command-line options and the two run profiles: the full run (median of 5, a few minutes on two
  * cores) and `--quick` (median of 3 on shorter phases, about a minute: a smoke test of the harness,
- * not figures to quote).
+ * not figures to quote; the PostgreSQL + Redis variants run once each in it).
  *
  * @example
  * parseOptions(['--quick', '--only=ingest']).reps // 3
+ * parseOptions(['--backend', 'postgres:2']).backends // [{ kind: 'postgres', processes: 2 }]
  */
 export type ScenarioName = 'ingest' | 'send' | 'ratelimit'
 export const SCENARIOS: readonly ScenarioName[] = ['ingest', 'ratelimit', 'send']
+
+/**
+ * Where the gateway keeps its data: the embedded SQLite (one process), or PostgreSQL + Redis shared
+ * by one or two gateway processes.
+ */
+export type BackendSpec = { kind: 'sqlite'; processes: 1 } | { kind: 'postgres'; processes: 1 | 2 }
+const BACKENDS: Record<string, BackendSpec[]> = {
+  sqlite: [{ kind: 'sqlite', processes: 1 }],
+  postgres: [
+    { kind: 'postgres', processes: 1 },
+    { kind: 'postgres', processes: 2 },
+  ],
+  'postgres:1': [{ kind: 'postgres', processes: 1 }],
+  'postgres:2': [{ kind: 'postgres', processes: 2 }],
+}
+/** Options that take a value, written `--name=value` or `--name value`. */
+const VALUE_OPTIONS = ['only', 'out', 'note', 'backend']
 
 export interface BenchOptions {
   quick: boolean
@@ -17,7 +35,13 @@ export interface BenchOptions {
   out: string
   /** Free-form note printed at the top of RESULTS.md (e.g. "preliminary: machine shared"). */
   note: string | undefined
+  /** Backends in the order they run; the SQLite scenarios are the ones `--backend` leaves out or keeps. */
+  backends: BackendSpec[]
+  /** PostgreSQL and Redis used by the postgres backends (each run gets its own schema in that database). */
+  services: { databaseUrl: string; redisUrl: string }
   reps: number
+  /** Repetitions of each measurement on the PostgreSQL + Redis backends (the SQLite ones use `reps`). */
+  backendReps: number
   ingest: {
     warmupMs: number
     closedMs: number
@@ -29,17 +53,24 @@ export interface BenchOptions {
     sustainP99Ms: number
     connections: number
     pipelining: number
+    /**
+     * Before each run, wait up to this long for every request of the runs before it to be
+     * answered. Set for the PostgreSQL backends, whose backlog after a 5,000/s run outlasts the
+     * pauses; unset (fixed pauses only) for SQLite, as its scenarios always ran.
+     */
+    settleMs?: number
   }
   send: { accounts: number; messagesPerRep: number; concurrency: number; baselineConcurrency: number }
   known: { openMs: number; closedMs: number }
   rateLimit: { seconds: number; limits: number[]; reps: number }
 }
 
-export function parseOptions(argv: string[]): BenchOptions {
+export function parseOptions(rawArgv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
+  const argv = joinValues(rawArgv)
   const flag = (name: string) => argv.includes(`--${name}`)
   const value = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3)
-  const unknown = argv.filter((a) => !/^--(quick|profile|only=.+|out=.+|note=.+)$/.test(a))
-  if (unknown.length > 0) throw new Error(`unknown option(s) ${unknown.join(' ')}; use --quick, --profile, --only=ingest,send,ratelimit, --out=FILE, --note=TEXT`)
+  const unknown = argv.filter((a) => !/^--(quick|profile|only=.+|out=.+|note=.+|backend=.+)$/.test(a))
+  if (unknown.length > 0) throw new Error(`unknown option(s) ${unknown.join(' ')}; use --quick, --profile, --only=ingest,send,ratelimit, --backend=sqlite,postgres, --out=FILE, --note=TEXT`)
   const quick = flag('quick')
   const onlyRaw = value('only')
   const only = new Set<ScenarioName>(
@@ -50,6 +81,13 @@ export function parseOptions(argv: string[]): BenchOptions {
         })
       : SCENARIOS,
   )
+  const backendNames = (value('backend') ?? 'sqlite,postgres').split(',').map((b) => b.trim())
+  const backends: BackendSpec[] = []
+  for (const name of backendNames) {
+    const specs = BACKENDS[name]
+    if (!specs) throw new Error(`--backend: unknown backend "${name}" (sqlite, postgres, postgres:1, postgres:2)`)
+    for (const spec of specs) if (!backends.some((b) => b.kind === spec.kind && b.processes === spec.processes)) backends.push(spec)
+  }
   const rampRates = [1_000, 2_500, 5_000, 7_500, 10_000, 12_500, 15_000, 17_500, 20_000, 25_000, 30_000, 40_000]
   return {
     quick,
@@ -57,7 +95,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     only,
     out: value('out') ?? 'bench/RESULTS.md',
     note: value('note'),
+    backends,
+    services: {
+      databaseUrl: env.WAGATE_BENCH_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/test',
+      redisUrl: env.WAGATE_BENCH_REDIS_URL || 'redis://127.0.0.1:6379',
+    },
     reps: quick ? 3 : 5,
+    backendReps: quick ? 1 : 5,
     ingest: {
       warmupMs: quick ? 500 : 2_000,
       closedMs: quick ? 1_000 : 3_000,
@@ -73,4 +117,18 @@ export function parseOptions(argv: string[]): BenchOptions {
     known: { openMs: quick ? 600 : 2_000, closedMs: quick ? 1_000 : 2_000 },
     rateLimit: { seconds: quick ? 2 : 3, limits: [80, 1_000], reps: quick ? 1 : 5 },
   }
+}
+
+/** `--only ingest` → `--only=ingest` for the options that take a value. */
+function joinValues(argv: string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string
+    const next = argv[i + 1]
+    if (VALUE_OPTIONS.some((o) => a === `--${o}`) && next !== undefined && !next.startsWith('--')) {
+      out.push(`${a}=${next}`)
+      i++
+    } else out.push(a)
+  }
+  return out
 }

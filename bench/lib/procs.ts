@@ -155,13 +155,17 @@ export interface GatewayProcess extends Child {
   dataDir: string
 }
 
-/** The gateway's `serve` (compiled or src/, see gatewayRuntime) on a fresh data directory; resolves once /healthz answers. */
-export async function startGateway(opts: { dataDir: string; cpuProfDir?: string; env?: Record<string, string> }): Promise<GatewayProcess> {
+/**
+ * The gateway's `serve` (compiled or src/, see gatewayRuntime) on a fresh data directory; resolves
+ * once /healthz answers. Processes that share a PostgreSQL store must share `apiKey` and `secretKey`
+ * (WAGATE_SECRET_KEY decrypts the stored credentials); each gets fresh ones otherwise.
+ */
+export async function startGateway(opts: { dataDir: string; cpuProfDir?: string; env?: Record<string, string>; apiKey?: string; secretKey?: string; name?: string }): Promise<GatewayProcess> {
   const port = await freePort()
   const url = `http://127.0.0.1:${port}`
-  const apiKey = `bench_${randomSecret(16)}`
+  const apiKey = opts.apiKey ?? `bench_${randomSecret(16)}`
   const { child, tail } = spawnNode({
-    name: 'gateway',
+    name: opts.name ?? 'gateway',
     script: scriptFor('src/cli.ts'),
     args: ['serve'],
     env: {
@@ -169,15 +173,21 @@ export async function startGateway(opts: { dataDir: string; cpuProfDir?: string;
       WAGATE_HOST: '127.0.0.1',
       WAGATE_DATA_DIR: opts.dataDir,
       WAGATE_API_KEY: apiKey,
-      WAGATE_SECRET_KEY: randomSecret(32),
+      WAGATE_SECRET_KEY: opts.secretKey ?? randomSecret(32),
       WAGATE_LOG_LEVEL: 'warn',
       WAGATE_PUBLIC_URL: url,
       ...opts.env,
     },
     ...(opts.cpuProfDir ? { cpuProfDir: opts.cpuProfDir } : {}),
   })
-  await waitHttp(`${url}/healthz`, child, tail)
-  return { name: 'gateway', pid: child.pid ?? -1, url, apiKey, dataDir: opts.dataDir, stderrTail: tail, stop: stopper(child) }
+  try {
+    await waitHttp(`${url}/healthz`, child, tail)
+  } catch (err) {
+    // a gateway that never answered must not outlive the run
+    await stopper(child)(2_000)
+    throw err
+  }
+  return { name: opts.name ?? 'gateway', pid: child.pid ?? -1, url, apiKey, dataDir: opts.dataDir, stderrTail: tail, stop: stopper(child) }
 }
 
 /** The Meta simulator as its own process (`src/simulators/meta/main.ts`); its first stdout line is its URL. */

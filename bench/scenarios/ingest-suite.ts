@@ -1,9 +1,11 @@
 import { Pool } from 'undici'
-import { closedLoop, generatorBehind, openLoop, sustained, type BenchRequest, type LoadResult } from '../lib/load.js'
+import { closedLoop, generatorBehind, openLoop, sustained, type BenchRequest, type LoadResult, type RequestPool } from '../lib/load.js'
 import { requestFeed } from '../lib/meta-webhooks.js'
 import type { CpuUse, ProcessMonitor } from '../lib/monitor.js'
 import type { BenchOptions } from '../lib/options.js'
 import { commitRate, type StoreCounters } from '../lib/gateway-api.js'
+import { RoundRobin } from '../lib/round-robin.js'
+import { TrackedPool } from '../lib/tracked-pool.js'
 
 /**
  * One webhook receiver under the three ingest measurements: the most it completes with requests
@@ -38,6 +40,8 @@ export interface SuiteResult {
 export interface SuiteInput {
   label: string
   url: string
+  /** Several processes sharing one store: requests go to each in turn (url is then unused). */
+  urls?: string[]
   /** The i-th request of the run (each call with a new i must be a new webhook). */
   make: (i: number) => BenchRequest
   opts: BenchOptions
@@ -48,7 +52,7 @@ export interface SuiteInput {
   storeCounters?: () => Promise<StoreCounters>
 }
 
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms))
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 export async function runIngestSuite(input: SuiteInput): Promise<SuiteResult> {
   const { opts, monitor, log } = input
@@ -64,8 +68,22 @@ export async function runIngestSuite(input: SuiteInput): Promise<SuiteResult> {
       },
     }
   }
-  const closedPool = new Pool(input.url, { connections: o.connections, pipelining: o.pipelining, keepAliveTimeout: 60_000 })
-  const openPool = new Pool(input.url, { connections: 256, pipelining: 1, keepAliveTimeout: 60_000 })
+  // the same connections in all, split between the processes when there are several
+  const pool = (connections: number, pipelining: number): RequestPool & { close(): Promise<void> } =>
+    input.urls && input.urls.length > 1
+      ? new RoundRobin(input.urls, { connections, pipelining, keepAliveTimeout: 60_000 })
+      : new Pool(input.urls?.[0] ?? input.url, { connections, pipelining, keepAliveTimeout: 60_000 })
+  const closedPool = new TrackedPool(pool(o.connections, o.pipelining))
+  const openPool = new TrackedPool(pool(256, 1))
+  const pause = async (ms: number) => {
+    await sleep(ms)
+    if (o.settleMs === undefined) return
+    const pending = closedPool.pending + openPool.pending
+    if (pending === 0) return
+    const t0 = Date.now()
+    const idle = (await closedPool.idle(o.settleMs)) && (await openPool.idle(Math.max(0, o.settleMs - (Date.now() - t0))))
+    log(`  ${input.label}: ${idle ? 'waited' : 'gave up after'} ${((Date.now() - t0) / 1000).toFixed(1)} s for ${pending} requests of the previous run still unanswered`)
+  }
   const result: SuiteResult = { label: input.label, closed: [], open: [], ramp: [], maxSustained: undefined, rampLimitedByGenerator: false, cpu: {}, commits: {}, requestsSent: 0, phaseEnds: { warmup: 0, open: 0, closed: 0 } }
   try {
     const warm = feed(Math.ceil((o.warmupMs / 1000) * 3_000))
@@ -83,7 +101,7 @@ export async function runIngestSuite(input: SuiteInput): Promise<SuiteResult> {
       const r = await openLoop(openPool, f.next, { rate: o.openRate, durationMs: o.openMs })
       f.done()
       result.open.push(r)
-      log(`  ${input.label} ${o.openRate}/s #${rep + 1}: p50 ${r.latency.p50.toFixed(2)} ms  p99 ${r.latency.p99.toFixed(2)} ms  ok ${r.ok}/${r.sent}  late ${r.late}`)
+      log(`  ${input.label} ${o.openRate}/s #${rep + 1}: p50 ${r.latency.p50.toFixed(2)} ms  p99 ${r.latency.p99.toFixed(2)} ms  ok ${r.ok}/${r.sent}  late ${r.late}${r.errors ? `  (${r.firstError})` : ''}`)
       await pause(300)
     }
     result.cpu.open = monitor.cpuBetween(mark, monitor.mark())

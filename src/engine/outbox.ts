@@ -6,6 +6,7 @@ import { SendError, type NormalizedError } from '../domain/errors.js'
 import { newId } from '../domain/ids.js'
 import type { OutboundMessage, Recipient } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
+import { isConnectionFailure } from '../store/errors.js'
 import { isPostgresTx, lockKeys } from '../store/locks.js'
 import type { MessageTable } from '../store/schema.js'
 import type { Account, AccountService } from './accounts.js'
@@ -47,6 +48,8 @@ interface Job {
   attempts: number
   /** Leased again after another lease expired without an outcome: the send may already have gone out. */
   takenOver?: boolean
+  /** Set once the adapter was called: from then on a failure to record may leave a sent message. */
+  handedOver?: boolean
 }
 
 type Target = { kind: 'none' } | { kind: 'wait' } | { kind: 'id'; id: string } | { kind: 'gone'; reason: string }
@@ -90,7 +93,9 @@ export function createOutboxWorker(opts: WorkerOptions) {
       await tx.updateTable('outbox').set({ lease_owner: owner, lease_until: now + opts.leaseMs }).where('message_id', 'in', ids).execute()
       // An expired lease with no outcome recorded: its holder (killed, or stalled past the lease) may
       // have handed the job to the provider already, so this send may be a duplicate — count it.
-      const takenOver = new Set(due.filter((d) => d.lease_owner !== null && !(d.lease_owner === owner && queued.has(d.message_id))).map((d) => d.message_id))
+      // Not counted: our own jobs still queued here, or that failed here before reaching the adapter.
+      const ours = (id: string) => queued.has(id) || unsent.has(id)
+      const takenOver = new Set(due.filter((d) => d.lease_owner !== null && !(d.lease_owner === owner && ours(d.message_id))).map((d) => d.message_id))
       if (takenOver.size > 0) {
         await tx.updateTable('messages').set((eb) => ({ duplicate_risk: eb('duplicate_risk', '+', 1) })).where('id', 'in', [...takenOver]).execute()
       }
@@ -235,6 +240,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
     }
     let result: Awaited<ReturnType<typeof account.adapter.send>>
     try {
+      job.handedOver = true
       result = await account.adapter.send(account.ctx, message, { timeoutMs: opts.sendTimeoutMs, ...(opts.dispatcher ? { dispatcher: opts.dispatcher } : {}) })
     } catch (err) {
       const error =
@@ -251,9 +257,19 @@ export function createOutboxWorker(opts: WorkerOptions) {
       return retry(job, attempts, delay, error.toNormalized(), error.maybeDelivered)
     }
     // Outside the try: the provider accepted the message, so a store failure while recording that is
-    // not a send failure — retrying the send would duplicate it silently. The error reaches the
-    // chain's handler; the lease expires and the job is taken over as a counted possible duplicate.
-    await succeed(job, account, attempts, result, to)
+    // not a send failure — retrying the send would duplicate it. While the database is out of reach
+    // the outcome is kept here and recorded once it answers (the job stays queued, so this process
+    // does not lease it again); any other error reaches the chain's handler, the lease expires and
+    // the job is taken over as a counted possible duplicate.
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        return await succeed(job, account, attempts, result, to)
+      } catch (err) {
+        if (!running || !isConnectionFailure(err)) throw err
+        if (wait === 100) opts.logger.warn({ err, message: job.message.id }, 'store unavailable while recording a send; retrying until it answers')
+        await sleep(wait)
+      }
+    }
   }
 
   /**
@@ -272,6 +288,9 @@ export function createOutboxWorker(opts: WorkerOptions) {
     }
   }
 
+  /** Our jobs that failed before the adapter was called (store down): leasing them again is no risk. */
+  const unsent = new Set<string>()
+
   /** Runs jobs of one (account, recipient) strictly one after the other. */
   const enqueue = (job: Job) => {
     if (queued.has(job.message.id)) return
@@ -281,7 +300,14 @@ export function createOutboxWorker(opts: WorkerOptions) {
     const previous = chains.get(key) ?? Promise.resolve()
     const next = previous
       .then(() => process(job))
-      .catch((err: unknown) => opts.logger.error({ err, message: job.message.id }, 'outbox job failed to record; its lease will expire and it will run again'))
+      .catch((err: unknown) => {
+        if (!job.handedOver) {
+          // Ids another process leases stay here; the set only sharpens the count, so bound it.
+          if (unsent.size >= 10_000) unsent.clear()
+          unsent.add(job.message.id)
+        }
+        opts.logger.error({ err, message: job.message.id }, 'outbox job failed to record; its lease will expire and it will run again')
+      })
       .finally(() => {
         queued.delete(job.message.id)
         stats.inflight--
@@ -309,6 +335,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       }
       for (const job of leased) {
         if (job.takenOver) stats.possibleDuplicates++
+        unsent.delete(job.message.id)
         enqueue(job)
       }
       if (leased.length > 0 && leased.length === Math.min(free, 500)) continue

@@ -37,6 +37,8 @@ export function errorHandler(error: FastifyError | ApiError | Error, request: Fa
   }
   if (fe.validation) return sendProblem(reply, 'invalid_request', fe.message)
   if (fe.statusCode && fe.statusCode >= 400 && fe.statusCode < 500) return sendProblem(reply, 'invalid_request', fe.message)
+  // PostgreSQL text cannot hold U+0000 (SQLite can): a NUL in an id, query or body is the caller's to fix.
+  if ((error as { code?: string }).code === '22021') return sendProblem(reply, 'invalid_request', 'a text value contains a NUL character (\\u0000), which cannot be stored; remove it')
   if (isStoreOutage(error)) {
     request.log.error({ err: error }, 'store unavailable')
     reply.header('retry-after', '5')

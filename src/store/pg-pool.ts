@@ -13,7 +13,7 @@ import { errorCode, isConnectionFailure, StoreUnavailableError } from './errors.
  * - int8 and numeric come back as JS numbers (counts, sums, bigint columns hold unix ms).
  *
  * @example
- * const { pool } = createPgPool({ connectionString, schema: 'public', max: 10, connectTimeoutMs: 5_000, acquireTimeoutMs: 10_000, statementTimeoutMs: 8_000 })
+ * const { pool } = createPgPool({ connectionString, schema: 'public', max: 10, connectTimeoutMs: 3_000, acquireTimeoutMs: 4_000, statementTimeoutMs: 3_000 })
  * const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
  */
 export interface PgPoolSettings {
@@ -61,7 +61,7 @@ export function createPgPool(settings: PgPoolSettings): { pool: PostgresPool; ra
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
     statement_timeout: settings.statementTimeoutMs,
-    query_timeout: settings.statementTimeoutMs + 2_000,
+    query_timeout: settings.statementTimeoutMs + 1_000,
     // A process that dies mid-transaction must not hold row locks (or the event lock) for long.
     idle_in_transaction_session_timeout: Math.max(settings.statementTimeoutMs * 3, 30_000),
     options: `-c search_path=${settings.schema}`,

@@ -26,8 +26,10 @@ import type { Database } from './schema.js'
  * `eventHorizon()` says up to which `seq` readers may go without skipping a later commit (see
  * event-order.ts). Migrations run under an advisory lock per schema.
  *
- * The URL may carry `schema=<name>` (default `public`) and `pool_max=<n>` (default 10) as query
- * parameters; they are read here and not passed to the driver.
+ * The URL may carry, as query parameters read here and not passed to the driver: `schema`
+ * (default `public`), `pool_max` (10), `connect_timeout_ms` (3000), `acquire_timeout_ms` (4000)
+ * and `statement_timeout_ms` (3000). With those defaults a store call against an unreachable or
+ * silent database fails within about 4 s as StoreUnavailableError (HTTP 503), never hangs.
  *
  * @example
  * const store = await openPostgresStore({ url: 'postgres://wagate@db.internal/wagate?schema=wagate' })
@@ -37,13 +39,13 @@ export interface PostgresStoreOptions {
   url: string
   /** Overrides the URL's `schema` parameter. */
   schema?: string
-  /** Overrides the URL's `pool_max` parameter. */
+  /** Overrides the URL's `pool_max` parameter (the other fields below override theirs likewise). */
   poolSize?: number
-  /** Longest time to open a connection. Default 5 s. */
+  /** Longest time to open a connection. Default 3 s. */
   connectTimeoutMs?: number
-  /** Longest wait for a connection, new or free (writes queue for the pool). Default 10 s. */
+  /** Longest wait for a connection, new or free (writes queue for the pool). Default 4 s. */
   acquireTimeoutMs?: number
-  /** Longest single statement; the client gives up 2 s later even if the server never answers. Default 8 s. */
+  /** Longest single statement; the client gives up 1 s later even if the server never answers. Default 3 s. */
   statementTimeoutMs?: number
   /** Runs of one write before a conflict is given up as `StoreUnavailableError`. Default 12. */
   maxAttempts?: number
@@ -56,15 +58,34 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
 const MIGRATION_LOCK = 0x7761676d
 export const EVENT_LOCK = 0x77616765
 
-export function parseDatabaseUrl(url: string): { connectionString: string; schema: string; poolMax: number | undefined } {
+/** Query parameters of WAGATE_DATABASE_URL read by wagate (and removed before the driver sees the URL). */
+const URL_SETTINGS = {
+  pool_max: [2, 1_000],
+  connect_timeout_ms: [100, 600_000],
+  acquire_timeout_ms: [100, 600_000],
+  statement_timeout_ms: [100, 3_600_000],
+} as const
+
+export interface ParsedDatabaseUrl {
+  connectionString: string
+  schema: string
+  settings: Partial<Record<keyof typeof URL_SETTINGS, number>>
+}
+
+export function parseDatabaseUrl(url: string): ParsedDatabaseUrl {
   const parsed = new URL(url)
   const schema = parsed.searchParams.get('schema') ?? 'public'
-  const poolText = parsed.searchParams.get('pool_max')
   parsed.searchParams.delete('schema')
-  parsed.searchParams.delete('pool_max')
-  const poolMax = poolText === null ? undefined : Number(poolText)
-  if (poolMax !== undefined && (!Number.isInteger(poolMax) || poolMax < 2 || poolMax > 1_000)) throw new Error('WAGATE_DATABASE_URL: pool_max must be a whole number from 2 to 1000')
-  return { connectionString: parsed.toString(), schema, poolMax }
+  const settings: ParsedDatabaseUrl['settings'] = {}
+  for (const [name, [min, max]] of Object.entries(URL_SETTINGS) as Array<[keyof typeof URL_SETTINGS, readonly [number, number]]>) {
+    const text = parsed.searchParams.get(name)
+    parsed.searchParams.delete(name)
+    if (text === null) continue
+    const value = Number(text)
+    if (!Number.isInteger(value) || value < min || value > max) throw new Error(`WAGATE_DATABASE_URL: ${name} must be a whole number from ${min} to ${max}`)
+    settings[name] = value
+  }
+  return { connectionString: parsed.toString(), schema, settings }
 }
 
 export async function openPostgresStore(options: PostgresStoreOptions): Promise<Store> {
@@ -76,10 +97,10 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
     connectionString: parsed.connectionString,
     schema,
     // Migrating holds one connection for its lock while the migrator uses another.
-    max: Math.max(2, options.poolSize ?? parsed.poolMax ?? 10),
-    connectTimeoutMs: options.connectTimeoutMs ?? 5_000,
-    acquireTimeoutMs: options.acquireTimeoutMs ?? 10_000,
-    statementTimeoutMs: options.statementTimeoutMs ?? 8_000,
+    max: Math.max(2, options.poolSize ?? parsed.settings.pool_max ?? 10),
+    connectTimeoutMs: options.connectTimeoutMs ?? parsed.settings.connect_timeout_ms ?? 3_000,
+    acquireTimeoutMs: options.acquireTimeoutMs ?? parsed.settings.acquire_timeout_ms ?? 4_000,
+    statementTimeoutMs: options.statementTimeoutMs ?? parsed.settings.statement_timeout_ms ?? 3_000,
     onError: options.onError,
   })
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })

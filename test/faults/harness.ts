@@ -237,8 +237,8 @@ export interface GatewayProcess {
   /** `kill -9`: no shutdown hook runs, nothing is flushed. */
   kill9(): Promise<void>
   stop(graceMs?: number): Promise<void>
-  /** Starts the same process again (same port, data directory, database and settings). */
-  restart(): Promise<void>
+  /** Starts the same process again (same port, data directory, database and settings), optionally in another role. */
+  restart(role?: 'all' | 'api' | 'worker'): Promise<void>
   tail(): string
 }
 
@@ -267,11 +267,11 @@ export async function startGatewayProcess(opts: GatewayOptions): Promise<Gateway
     ...(opts.redisUrl ? { WAGATE_REDIS_URL: opts.redisUrl } : {}),
     ...opts.env,
   }
-  const args = ['serve', ...(opts.role ? ['--role', opts.role] : [])]
+  let role = opts.role
   let current: Spawned
   const boot = async () => {
-    current = spawnNode(name, 'src/cli.ts', args, env)
-    // /healthz answers even on an api-less worker role? The worker role still serves ops routes.
+    current = spawnNode(name, 'src/cli.ts', ['serve', ...(role ? ['--role', role] : [])], env)
+    // Every role serves /healthz (the worker role only the ops routes).
     await waitHttp(`${url}/healthz`, current)
   }
   await boot()
@@ -296,8 +296,9 @@ export async function startGatewayProcess(opts: GatewayOptions): Promise<Gateway
       await current.exited
     },
     stop: (graceMs = 15_000) => terminate(current, graceMs),
-    async restart() {
+    async restart(nextRole) {
       await terminate(current, 15_000)
+      if (nextRole) role = nextRole
       await boot()
     },
     tail: () => current.tail(),

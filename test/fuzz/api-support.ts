@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto'
 import fc from 'fast-check'
+import { sql } from 'kysely'
 import { request } from 'undici'
 import { expect } from 'vitest'
 import type { TestGateway } from '../harness/gateway.js'
@@ -38,15 +39,32 @@ export async function call(t: TestGateway, method: string, path: string, body?: 
  * const before = await fingerprint(t); …; expect(await fingerprint(t)).toEqual(before)
  */
 export async function fingerprint(t: TestGateway): Promise<Record<string, string>> {
-  const db = t.gw.store.read
-  const tables = (await db.introspection.getTables()).map((x) => x.name).filter((n) => !n.startsWith('kysely_'))
   const out: Record<string, string> = {}
-  for (const name of tables.sort()) {
-    // Dynamic table names are outside the typed schema on purpose: every table, whoever added it.
-    const rows = (await (db as any).selectFrom(name).selectAll().execute()) as Array<Record<string, unknown>>
+  for (const [name, rows] of await allRows(t)) {
     const lines = rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).sort()
     out[name] = `${rows.length}:${createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16)}`
   }
+  return out
+}
+
+/**
+ * Every row of every table of the gateway's store (introspected, so tables added later are covered;
+ * on PostgreSQL only the gateway's own schema, not other tests').
+ */
+export async function allRows(t: TestGateway): Promise<Map<string, Array<Record<string, unknown>>>> {
+  const read = t.gw.store.read
+  const url = t.gw.config.WAGATE_DATABASE_URL
+  const schema = t.gw.store.dialect === 'postgres' && url ? (new URL(url).searchParams.get('schema') ?? 'public') : undefined
+  // On PostgreSQL, ask for this schema only: introspecting every schema races with other tests
+  // dropping theirs ("schema does not exist").
+  const names = schema
+    ? (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = ${schema} and table_type = 'BASE TABLE'`.execute(read)).rows.map((r) => r.name)
+    : (await read.introspection.getTables()).map((x) => x.name)
+  const tables = names.filter((n) => !n.startsWith('kysely_')).sort()
+  // Dynamic table names are outside the typed schema on purpose: every table, whoever added it.
+  const db = (schema ? read.withSchema(schema) : read) as any
+  const out = new Map<string, Array<Record<string, unknown>>>()
+  for (const name of tables) out.set(name, (await db.selectFrom(name).selectAll().execute()) as Array<Record<string, unknown>>)
   return out
 }
 

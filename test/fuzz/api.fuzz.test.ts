@@ -28,11 +28,13 @@ beforeAll(async () => {
   auth = { authorization: `Bearer ${t.apiKey}` }
   // Something to point at: a contact (from a genuine inbound webhook), a message, and an account to patch.
   const w = await webhookFor(t, 'meta')
-  expect((await call(t, 'POST', w.path, w.body, w.headers(w.body))).status).toBe(200)
+  const hook = await call(t, 'POST', w.path, w.body, w.headers(w.body))
+  expect(hook.status, hook.text).toBe(200)
   const contacts = await t.api('GET', '/v1/contacts?limit=1')
+  expect(contacts.json?.data?.length, contacts.text).toBe(1)
   contactId = contacts.json.data[0].id
   const sent = await t.api('POST', '/v1/messages', { account: 'sandbox-meta', to: '+14155550123', type: 'text', text: 'seed' })
-  expect(sent.status).toBe(202)
+  expect(sent.status, sent.text).toBe(202)
   messageId = sent.json.id
   const patchable = await t.api('POST', '/v1/accounts', { name: 'fuzz-patch', provider: 'twilio', phone_number: '+14155550999', config: { account_sid: `AC${'ab'.repeat(16)}`, auth_token: 'fuzz-patch-token' } })
   expect(patchable.status, patchable.text).toBe(201)
@@ -54,6 +56,14 @@ async function probe(method: string, path: string, body: string | Buffer | undef
 }
 
 const json = (v: unknown) => JSON.stringify(v) ?? 'null'
+
+/** Positive control: each valid example is accepted, so the refusals the fuzzer sees are about its changes. */
+async function accepted(method: string, path: string, examples: unknown[]) {
+  for (const example of examples) {
+    const res = await probe(method, path, json(example), jsonHeaders())
+    expect(res.status, `${method} ${path} ${json(example)}: ${res.text.slice(0, 200)}`).toBeLessThan(300)
+  }
+}
 const jsonHeaders = () => ({ ...auth, 'content-type': 'application/json' })
 
 /** A body: a valid example mutated in a few places, arbitrary JSON, or bytes that are not JSON. */
@@ -74,17 +84,17 @@ const MESSAGES = [
   { account: 'sandbox-sinch', to: '+5535987654321', type: 'document', media: { url: 'https://example.com/a.pdf', filename: 'a.pdf', size: 1000 } },
   { account: 'sandbox-gupshup', to, type: 'interactive', interactive: { type: 'button', body: 'b', buttons: [{ id: '1', title: 'ok' }] } },
   { account: 'sandbox-meta', to, type: 'interactive', interactive: { type: 'list', body: 'b', button: 'pick', sections: [{ title: 's', rows: [{ id: 'r', title: 't' }] }] } },
-  { account: 'sandbox-meta', to, type: 'template', template: { name: 'hello_world', language: 'en_US', components: [{ type: 'body', parameters: [{ type: 'text', text: 'x' }] }] } },
+  { account: 'sandbox-meta', to, type: 'template', template: { name: 'hello_world', language: 'en_US' } },
   { account: 'sandbox-meta', to, type: 'location', location: { latitude: 1.5, longitude: 2.5, name: 'n' } },
   { account: 'sandbox-meta', to, type: 'reaction', reaction: { message_id: 'wamid.x', emoji: '👍' } },
   { account: 'sandbox-meta', to: 'US.13491208655302741918', type: 'text', text: 'to a user id' },
 ]
 
 const ACCOUNTS = [
-  { name: 'fz-meta', provider: 'meta', phone_number: '+15550001001', config: { phone_number_id: '9990001', access_token: 'EAAx', app_secret: 's', verify_token: 'v' } },
-  { name: 'fz-twilio', provider: 'twilio', phone_number: '+15550001002', channel: 'sms', config: { account_sid: `AC${'cd'.repeat(16)}`, auth_token: 't' }, rate_limit: 10 },
-  { name: 'fz-sinch', provider: 'sinch', phone_number: '+15550001003', config: { project_id: 'p', app_id: 'a', key_id: 'k', key_secret: 's', region: 'eu', webhook_secret: 'w' }, window_policy: 'reject' },
-  { name: 'fz-gupshup', provider: 'gupshup', phone_number: '+15550001004', default_country: 'IN', config: { api_key: 'k', app_name: 'n' }, allow_private_media: false },
+  { name: 'fz-meta', provider: 'meta', phone_number: '+14155552401', config: { phone_number_id: '9990001', access_token: 'EAAx', app_secret: 's', verify_token: 'v' } },
+  { name: 'fz-twilio', provider: 'twilio', phone_number: '+14155552402', channel: 'sms', config: { account_sid: `AC${'cd'.repeat(16)}`, auth_token: 't' }, rate_limit: 10 },
+  { name: 'fz-sinch', provider: 'sinch', phone_number: '+14155552403', config: { project_id: 'p', app_id: 'a', key_id: 'k', key_secret: 's', region: 'eu', webhook_secret: 'w' }, window_policy: 'reject' },
+  { name: 'fz-gupshup', provider: 'gupshup', phone_number: '+14155552404', default_country: 'IN', config: { api_key: 'k', app_name: 'n' }, allow_private_media: false },
 ]
 
 const PATCHES = [
@@ -102,6 +112,7 @@ const SUBSCRIPTIONS = [
 
 describe('API fuzzing (issue 7): no 5xx, problem+json, nothing written when refused', () => {
   it('POST /v1/messages', async () => {
+    await accepted('POST', '/v1/messages', MESSAGES)
     seen.clear()
     await fc.assert(
       fc.asyncProperty(bodies(MESSAGES), fc.option(fc.string({ minLength: 1, maxLength: 40 }), { nil: undefined }), async (body, key) => {
@@ -109,11 +120,12 @@ describe('API fuzzing (issue 7): no 5xx, problem+json, nothing written when refu
       }),
       { numRuns: RUNS * 2 },
     )
-    // Mutations of valid bodies get both answers: the property is not only about trivial refusals.
-    expect([...seen].sort()).toEqual(['2xx', '4xx'])
+    expect(seen).toContain('4xx')
   })
 
   it('POST /v1/accounts and PATCH /v1/accounts/{id}', async () => {
+    await accepted('POST', '/v1/accounts', ACCOUNTS.map((a) => ({ ...a, name: `${a.name}-ok` })))
+    await accepted('PATCH', '/v1/accounts/fuzz-patch', PATCHES)
     seen.clear()
     const uniqueAccounts = fc.tuple(fc.constantFrom(...ACCOUNTS), fc.stringMatching(/^[a-z0-9]{6}$/), fc.integer({ min: 1_000_000, max: 9_999_999 })).map(([a, suffix, n]) => ({
       ...a,
@@ -132,10 +144,11 @@ describe('API fuzzing (issue 7): no 5xx, problem+json, nothing written when refu
       }),
       { numRuns: RUNS },
     )
-    expect([...seen].sort()).toEqual(['2xx', '4xx'])
+    expect(seen).toContain('4xx')
   })
 
   it('POST /v1/subscriptions', async () => {
+    await accepted('POST', '/v1/subscriptions', SUBSCRIPTIONS)
     seen.clear()
     await fc.assert(
       fc.asyncProperty(bodies(SUBSCRIPTIONS), async (body) => {
@@ -143,7 +156,7 @@ describe('API fuzzing (issue 7): no 5xx, problem+json, nothing written when refu
       }),
       { numRuns: RUNS },
     )
-    expect([...seen].sort()).toEqual(['2xx', '4xx'])
+    expect(seen).toContain('4xx')
   })
 
   it('POST /v1/contacts/{id}/block|unblock', async () => {
@@ -174,6 +187,14 @@ describe('API fuzzing (issue 7): no 5xx, problem+json, nothing written when refu
       }),
       { numRuns: RUNS * 2 },
     )
+  })
+
+  it('a NUL character in an id, a query or a body is never a 5xx (PostgreSQL text cannot hold one)', async () => {
+    await probe('GET', '/v1/messages/msg_%00', undefined, auth)
+    await probe('GET', `/v1/contacts?urn=${encodeURIComponent('tel:+1415\u00005550123')}`, undefined, auth)
+    await probe('POST', '/v1/subscriptions/%00/deliveries/%20/retry', '{}', jsonHeaders())
+    await probe('POST', '/v1/messages', json({ ...MESSAGES[0], text: 'a\u0000b' }), jsonHeaders())
+    await probe('PATCH', '/v1/accounts/fuzz-patch', json({ config: { auth_token: 'x\u0000y' } }), jsonHeaders())
   })
 
   it('hostile headers, content types, paths and query strings', async () => {

@@ -8,6 +8,7 @@ import { systemClock } from '../../src/engine/clock.js'
 import { createTenant } from '../../src/engine/tenants.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { TEST_BACKEND } from '../harness/pg-schema.js'
+import { allRows } from '../fuzz/api-support.js'
 
 /**
  * Issue 7, security: API keys are stored as hashes only; provider credentials are sealed with
@@ -59,10 +60,8 @@ afterAll(async () => {
 
 /** Every row of every table, as text. */
 async function wholeStore(): Promise<string> {
-  const db = t.gw.store.read
-  const tables = (await db.introspection.getTables()).map((x) => x.name)
   const parts: string[] = []
-  for (const name of tables) parts.push(JSON.stringify(await (db as any).selectFrom(name).selectAll().execute(), (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)))
+  for (const rows of (await allRows(t)).values()) parts.push(JSON.stringify(rows, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)))
   return parts.join('\n')
 }
 

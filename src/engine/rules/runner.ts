@@ -139,6 +139,8 @@ export function createRuleRunner(opts: RuleRunnerOptions) {
       seenUpTo = Math.max(seenUpTo, maxSeq)
       return false
     }
+    // Never past a seq a concurrent writer may still commit below (PostgreSQL; see Store.eventHorizon).
+    const upTo = await opts.store.eventHorizon()
     const byTenant = new Map<string, RuleTable[]>()
     for (const r of rules) byTenant.set(r.tenant_id, [...(byTenant.get(r.tenant_id) ?? []), r])
     let more = false
@@ -150,6 +152,7 @@ export function createRuleRunner(opts: RuleRunnerOptions) {
         .select(['seq', 'id', 'type', 'topic', 'account', 'created_at', 'data'])
         .where('tenant_id', '=', tenantId)
         .where('seq', '>', from)
+        .where('seq', '<=', upTo)
         .orderBy('seq')
         .limit(pageSize)
         .execute()
@@ -186,7 +189,7 @@ export function createRuleRunner(opts: RuleRunnerOptions) {
       }
     }
     if (more || stalled) dirty = true
-    else seenUpTo = Math.max(seenUpTo, maxSeq)
+    else seenUpTo = Math.max(seenUpTo, Math.min(maxSeq, upTo))
     return more
   }
 

@@ -60,10 +60,11 @@ export function createPgPool(settings: PgPoolSettings): { pool: PostgresPool; ra
     idleTimeoutMillis: 30_000,
     keepAlive: true,
     keepAliveInitialDelayMillis: 10_000,
+    // 0: no limit (migrations).
     statement_timeout: settings.statementTimeoutMs,
-    query_timeout: settings.statementTimeoutMs + 1_000,
+    ...(settings.statementTimeoutMs > 0 ? { query_timeout: settings.statementTimeoutMs + 1_000 } : {}),
     // A process that dies mid-transaction must not hold row locks (or the event lock) for long.
-    idle_in_transaction_session_timeout: Math.max(settings.statementTimeoutMs * 3, 30_000),
+    idle_in_transaction_session_timeout: 30_000,
     options: `-c search_path=${settings.schema}`,
     application_name: 'wagate',
     types,

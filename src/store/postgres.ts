@@ -93,21 +93,27 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   const schema = options.schema ?? parsed.schema
   if (!SCHEMA_NAME.test(schema)) throw new Error(`database schema "${schema}": use lowercase letters, digits and _ (up to 63)`)
   const maxAttempts = options.maxAttempts ?? 12
-  const { pool } = createPgPool({
+  const poolSettings = {
     connectionString: parsed.connectionString,
     schema,
-    // Migrating holds one connection for its lock while the migrator uses another.
-    max: Math.max(2, options.poolSize ?? parsed.settings.pool_max ?? 10),
+    max: Math.max(1, options.poolSize ?? parsed.settings.pool_max ?? 10),
     connectTimeoutMs: options.connectTimeoutMs ?? parsed.settings.connect_timeout_ms ?? 3_000,
     acquireTimeoutMs: options.acquireTimeoutMs ?? parsed.settings.acquire_timeout_ms ?? 4_000,
     statementTimeoutMs: options.statementTimeoutMs ?? parsed.settings.statement_timeout_ms ?? 3_000,
     onError: options.onError,
-  })
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  }
+  // Migrations get their own short-lived pool without a statement timeout (building an index on a
+  // large table may take minutes); one connection holds the lock, the migrator uses the other.
+  const migrationDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPgPool({ ...poolSettings, max: 2, statementTimeoutMs: 0, acquireTimeoutMs: 600_000 }).pool }) })
+  try {
+    await migrate(migrationDb, schema)
+  } finally {
+    await migrationDb.destroy()
+  }
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPgPool(poolSettings).pool }) })
 
   let eventLock: EventLockKey
   try {
-    await migrate(db, schema)
     const row = await sql<{ h: number }>`select hashtext(${schema}) as h`.execute(db)
     eventLock = { classId: EVENT_LOCK, objectId: Number(row.rows[0]?.h ?? 0) }
   } catch (error) {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import pg from 'pg'
+import { openStore, type Store } from '../../src/store/db.js'
 
 /**
  * Which store the end-to-end tests run on: `WAGATE_TEST_BACKEND=postgres` (with
@@ -97,4 +98,17 @@ export async function createTestSchema(opts: { dataDir?: string | undefined; url
       await withClient(base, (client) => client.query(`drop schema if exists "${schema}" cascade`))
     },
   }
+}
+
+/**
+ * The store a test gateway started with `WAGATE_DATA_DIR: dataDir` uses, opened beside it (to write
+ * while it is down): that directory's schema on PostgreSQL, its SQLite file otherwise.
+ *
+ * @example
+ * const store = await openTestStore(dir)
+ */
+export async function openTestStore(dataDir: string): Promise<Store> {
+  if (TEST_BACKEND !== 'postgres') return openStore({ dataDir })
+  const schema = await createTestSchema({ dataDir })
+  return openStore({ dataDir, databaseUrl: schema.url })
 }

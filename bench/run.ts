@@ -58,7 +58,7 @@ const fail = (what: string, err: unknown) => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {
     log(`${signal}: stopping the gateways and dropping their schemas`)
-    void disposeAll().finally(() => {
+    void disposeAll(log).finally(() => {
       rmSync(tmpRoot, { recursive: true, force: true })
       process.exit(130)
     })

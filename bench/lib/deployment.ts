@@ -44,13 +44,16 @@ export interface Deployment {
 /** Deployments not yet disposed, so an interrupted run (Ctrl-C) can still stop them and drop their schemas. */
 const live = new Set<Deployment>()
 
-/** Stops and disposes every deployment still open. */
-export async function disposeAll(): Promise<void> {
+/** Stops and disposes every deployment still open; says what it could not clean up. */
+export async function disposeAll(log: (line: string) => void = () => undefined): Promise<void> {
   const open = [...live]
   live.clear()
   for (const d of open) {
-    await d.stop().catch(() => undefined)
-    await d.dispose().catch(() => undefined)
+    await d.stop().catch((err: unknown) => log(`  stopping ${d.label} failed: ${String(err)}`))
+    await d.dispose().then(
+      () => log(`  ${d.schema ? `dropped schema ${d.schema}` : 'removed its data directory'} (${d.label})`),
+      (err: unknown) => log(`  cleaning up ${d.label}${d.schema ? ` (schema ${d.schema})` : ''} failed: ${String(err)}`),
+    )
   }
 }
 

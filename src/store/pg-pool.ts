@@ -25,6 +25,7 @@ export interface PgPoolSettings {
   connectTimeoutMs: number
   /** Longest wait for a connection, free or new (a queue of writes waits here). */
   acquireTimeoutMs: number
+  /** Longest statement on the server; the client gives up 1 s later (a silent socket). 0: no limit. */
   statementTimeoutMs: number
   /** Called with errors of idle or broken connections (they are dropped, not thrown). */
   onError?: ((error: Error) => void) | undefined

@@ -1,8 +1,11 @@
+import { sql } from 'kysely'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ApiError } from '../../src/engine/api-error.js'
 import type { Store } from '../../src/store/db.js'
 import { forUpdate, lockKeys } from '../../src/store/locks.js'
-import { openBackend, seedTenant, sleep, STORE_BACKENDS, type Backend } from './store-backends.js'
+import { openPostgresStore } from '../../src/store/postgres.js'
+import { createTestSchema } from '../harness/pg-schema.js'
+import { openBackend, pgSkipped, PG_URL, seedTenant, sleep, STORE_BACKENDS, type Backend } from './store-backends.js'
 
 /**
  * The Store contract, the same on SQLite and PostgreSQL: a write is one transaction (all or
@@ -137,5 +140,24 @@ describe.each(STORE_BACKENDS)('store conformance: $name', ({ name, skip }) => {
       expect(await b.store.ping()).toBe(true)
       expect(await other.ping()).toBe(true)
     })
+  })
+})
+
+describe.skipIf(pgSkipped)('store on PostgreSQL: processes starting together', () => {
+  it('three stores opened at once on a fresh schema migrate it once and all work', async () => {
+    const schema = await createTestSchema({ url: PG_URL })
+    const stores: Store[] = []
+    try {
+      stores.push(...(await Promise.all([0, 1, 2].map(() => openPostgresStore({ url: schema.url, poolSize: 2 })))))
+      const names = (await sql<{ name: string }>`select name from kysely_migration`.execute((stores[0] as Store).read)).rows.map((r) => r.name)
+      expect(names.length).toBeGreaterThan(0)
+      expect(new Set(names).size).toBe(names.length)
+      await Promise.all(stores.map((s, i) => s.write((tx) => tx.insertInto('tenants').values({ id: `tn_start_${i}`, name: 'x', default_country: null, created_at: 1 }).execute())))
+      const rows = await stores[1]?.read.selectFrom('tenants').select('id').where('id', 'like', 'tn_start_%').execute()
+      expect(rows).toHaveLength(3)
+    } finally {
+      for (const s of stores) await s.close()
+      await schema.drop()
+    }
   })
 })

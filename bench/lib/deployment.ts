@@ -46,9 +46,7 @@ const live = new Set<Deployment>()
 
 /** Stops and disposes every deployment still open; says what it could not clean up. */
 export async function disposeAll(log: (line: string) => void = () => undefined): Promise<void> {
-  const open = [...live]
-  live.clear()
-  for (const d of open) {
+  for (const d of [...live]) {
     await d.stop().catch((err: unknown) => log(`  stopping ${d.label} failed: ${String(err)}`))
     await d.dispose().then(
       () => log(`  ${d.schema ? `dropped schema ${d.schema}` : 'removed its data directory'} (${d.label})`),
@@ -97,8 +95,8 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
       stop: () => gw.stop(),
       storage: async () => storageReport(dataDir),
       dispose: async () => {
-        live.delete(dep)
         rmSync(dataDir, { recursive: true, force: true })
+        live.delete(dep)
       },
     }
     live.add(dep)
@@ -109,13 +107,38 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
   const gateways: GatewayProcess[] = []
   const apiKey = `bench_${randomSecret(16)}`
   const secretKey = randomSecret(32)
-  let disposed = false
-  const dispose = async () => {
-    if (disposed) return
-    disposed = true
-    rmSync(dataDir, { recursive: true, force: true })
-    await schema.drop()
+  // one cleanup, however many callers (the scenario's and Ctrl-C's): each waits for the drop
+  let disposing: Promise<void> | undefined
+  const dispose = () =>
+    (disposing ??= (async () => {
+      rmSync(dataDir, { recursive: true, force: true })
+      await schema.drop()
+    })())
+  const dep: Deployment = {
+    spec,
+    label: backendLabel(spec),
+    gateways,
+    urls: [],
+    apiKey,
+    names: [],
+    schema: schema.name,
+    openProbe: () => openPgProbe(opts.services.databaseUrl, schema.name),
+    async storeCounters() {
+      const all = await Promise.all(gateways.map((g) => storeCounters(g.url)))
+      return { commits: all.reduce((a, c) => a + c.commits, 0), transactions: all.reduce((a, c) => a + c.transactions, 0) }
+    },
+    stop: async () => {
+      await Promise.all(gateways.map((g) => g.stop()))
+    },
+    storage: () => pgStorageReport(opts.services.databaseUrl, schema.name),
+    // stays in `live` until the schema is gone, so Ctrl-C during a drop waits for it
+    dispose: async () => {
+      await dispose()
+      live.delete(dep)
+    },
   }
+  // registered before the processes start: Ctrl-C while they start still drops the schema
+  live.add(dep)
   try {
     for (let i = 0; i < spec.processes; i++) {
       const name = i === 0 ? 'gateway' : `gateway-${i + 1}`
@@ -131,32 +154,11 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
       )
     }
   } catch (err) {
-    await Promise.all(gateways.map((g) => g.stop()))
-    await dispose().catch(() => undefined)
+    await dep.stop()
+    await dep.dispose().catch(() => undefined)
     throw err
   }
-  const dep: Deployment = {
-    spec,
-    label: backendLabel(spec),
-    gateways,
-    urls: gateways.map((g) => g.url),
-    apiKey,
-    names: gateways.map((g) => g.name),
-    schema: schema.name,
-    openProbe: () => openPgProbe(opts.services.databaseUrl, schema.name),
-    async storeCounters() {
-      const all = await Promise.all(gateways.map((g) => storeCounters(g.url)))
-      return { commits: all.reduce((a, c) => a + c.commits, 0), transactions: all.reduce((a, c) => a + c.transactions, 0) }
-    },
-    stop: async () => {
-      await Promise.all(gateways.map((g) => g.stop()))
-    },
-    storage: () => pgStorageReport(opts.services.databaseUrl, schema.name),
-    dispose: async () => {
-      live.delete(dep)
-      await dispose()
-    },
-  }
-  live.add(dep)
+  dep.urls.push(...gateways.map((g) => g.url))
+  dep.names.push(...gateways.map((g) => g.name))
   return dep
 }

@@ -169,7 +169,7 @@ export function createMessageService(opts: MessageServiceOptions) {
             .execute()
           // Parts share one run_at: the worker keeps per-recipient order by id, which sorts by creation.
           // A stashed message gets its job when it is released (stash.ts).
-          if (hold === 'send') await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now }).execute()
+          if (hold === 'send') await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now, recipient: row.urn }).execute()
           out.push(
             await appendEvent(
               tx,

@@ -86,7 +86,25 @@ export function createOutboxWorker(opts: WorkerOptions) {
         .orderBy('message_id')
         .limit(max)
         // PostgreSQL: several workers lease at once; each claims rows the others have not locked.
-        .$if(isPostgresTx(tx), (q) => q.forUpdate().skipLocked())
+        // A job waits while an earlier job of its recipient is still in the outbox and not held by
+        // this worker: in-process chains keep order per recipient, but only within one process.
+        .$if(isPostgresTx(tx), (q) =>
+          q
+            .where(({ not, exists, selectFrom }) =>
+              not(
+                exists(
+                  selectFrom('outbox as earlier')
+                    .select('earlier.message_id')
+                    .whereRef('earlier.account_id', '=', 'outbox.account_id')
+                    .whereRef('earlier.recipient', '=', 'outbox.recipient')
+                    .whereRef('earlier.message_id', '<', 'outbox.message_id')
+                    .where((eb) => eb.or([eb('earlier.lease_owner', 'is', null), eb('earlier.lease_owner', '!=', owner), eb('earlier.lease_until', '<', now)])),
+                ),
+              ),
+            )
+            .forUpdate()
+            .skipLocked(),
+        )
         .execute()
       if (due.length === 0) return []
       const ids = due.map((d) => d.message_id)

@@ -121,7 +121,7 @@ export async function stashAccepted(tx: Tx, account: Account, input: StashInput)
       { message_id: requestId, status: 'queued', provider_status: 'outbox', at: now, error: null },
     ])
     .execute()
-  await tx.insertInto('outbox').values({ message_id: requestId, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now }).execute()
+  await tx.insertInto('outbox').values({ message_id: requestId, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now, recipient: row.urn }).execute()
   return [
     await appendEvent(
       tx,
@@ -160,7 +160,7 @@ export async function releaseStash(tx: Tx, accountName: string, accountId: strin
     if (message.status !== 'stashed') continue
     await tx
       .insertInto('outbox')
-      .values({ message_id: message.id, account_id: message.account_id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now })
+      .values({ message_id: message.id, account_id: message.account_id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now, recipient: message.urn })
       .onConflict((oc) => oc.column('message_id').doNothing())
       .execute()
     const applied = await applyStatus(tx, { message, accountName, status: 'queued', providerStatus: `released: ${reason}`, at: now }, now)

@@ -118,6 +118,8 @@ export interface OutboxTable {
   lease_owner: string | null
   lease_until: number | null
   created_at: number
+  /** The message's wire URN (0007_scale): per-recipient order across worker processes. */
+  recipient?: string | null
 }
 
 export interface EventTable {

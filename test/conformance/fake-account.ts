@@ -75,7 +75,7 @@ export function fakeWorker(store: Store, account: Account, leaseMs = 5_000): Out
 }
 
 /** Queues `n` text messages, one recipient each (the worker runs recipients concurrently). */
-export async function queueMessages(store: Store, account: Account, prefix: string, n: number, lease?: { owner: string; until: number }): Promise<string[]> {
+export async function queueMessages(store: Store, account: Account, prefix: string, n: number, lease?: { owner: string; until: number }, recipients = 9000): Promise<string[]> {
   const now = Date.now()
   const ids = Array.from({ length: n }, (_, i) => `msg_${prefix}_${String(i).padStart(4, '0')}`)
   await store.write(async (tx) => {
@@ -88,7 +88,7 @@ export async function queueMessages(store: Store, account: Account, prefix: stri
         direction: 'out',
         type: 'text',
         content: JSON.stringify({ type: 'text', text: `hi ${i}` }),
-        urn: `tel:+1415555${String(1000 + (i % 9000)).padStart(4, '0')}`,
+        urn: `tel:+1415555${String(1000 + (i % recipients)).padStart(4, '0')}`,
         status: 'queued',
         provider_message_id: null,
         error: null,
@@ -102,7 +102,7 @@ export async function queueMessages(store: Store, account: Account, prefix: stri
         updated_at: now,
       } as MessageTable
       await tx.insertInto('messages').values(row).execute()
-      await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: lease?.owner ?? null, lease_until: lease?.until ?? null, created_at: now }).execute()
+      await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: lease?.owner ?? null, lease_until: lease?.until ?? null, created_at: now, recipient: row.urn }).execute()
     }
   })
   return ids

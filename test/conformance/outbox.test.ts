@@ -60,6 +60,28 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
       if (name === 'postgres') expect(new Set(sends.map((s) => s.by)).size).toBe(2) // both processes took part
     })
 
+    // Several processes share a store only on PostgreSQL; SQLite has one process, whose chains keep order.
+    if (name === 'postgres') it('keeps the order of each recipient across two workers on two store instances', async () => {
+      const sends: Array<{ id: string; by: string }> = []
+      const wa = worker(b.store, recording(sends, () => 'a'))
+      const wb = worker(other, recording(sends, () => 'b'))
+      const ids = await queueMessages(b.store, fakeAccount(TENANT, ACCOUNT), 'order', 90, undefined, 3)
+      wa.start()
+      wb.start()
+      try {
+        await until(async () => (await outboxLeft(b.store, ids)) === 0, 60_000, 'the outbox to drain')
+      } finally {
+        await wa.stop()
+        await wb.stop()
+      }
+      // Ids sort by creation; job i goes to recipient i % 3.
+      for (let r = 0; r < 3; r++) {
+        const expected = ids.filter((_, i) => i % 3 === r)
+        const seen = sends.map((s) => s.id).filter((id) => expected.includes(id))
+        expect(seen).toEqual(expected)
+      }
+    })
+
     it('takes over a job whose lease expired, and leaves one whose lease holds', async () => {
       const sends: Array<{ id: string; by: string }> = []
       const w = worker(b.store, recording(sends, () => 'w'))

@@ -119,7 +119,7 @@ function printBanner(url: string, key: string | undefined, gateway: Gateway, san
   const auth = key ? `-H "Authorization: Bearer ${key}"` : '-H "Authorization: Bearer <your API key>"'
   const lines = [
     '',
-    `wagate is listening on ${url}  (role: ${gateway.config.WAGATE_ROLE}, store: SQLite in ${gateway.config.WAGATE_DATA_DIR})`,
+    `wagate is listening on ${url}  (role: ${gateway.config.WAGATE_ROLE}, store: ${gateway.config.WAGATE_DATABASE_URL ? `PostgreSQL at ${describeDatabase(gateway.config.WAGATE_DATABASE_URL)}` : `SQLite in ${gateway.config.WAGATE_DATA_DIR}`})`,
     gateway.config.WAGATE_ROLE === 'worker' ? `  Health:    ${url}/healthz, ${url}/readyz, ${url}/metrics (no API in the worker role)` : `  API docs:  ${url}/docs`,
   ]
   if (key && (sandbox || generated)) lines.push(`  API key:   ${key}${generated ? '   (shown once: it is stored hashed)' : ''}`)
@@ -147,3 +147,13 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   console.error(err)
   process.exit(1)
 })
+
+/** Host, port and database of a PostgreSQL URL, without user or password, for the banner. */
+function describeDatabase(url: string): string {
+  try {
+    const u = new URL(url)
+    return `${u.hostname}${u.port ? `:${u.port}` : ''}${u.pathname}`
+  } catch {
+    return 'the configured URL'
+  }
+}

@@ -114,6 +114,7 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
       rmSync(dataDir, { recursive: true, force: true })
       await schema.drop()
     })())
+  let starting: Promise<GatewayProcess> | undefined
   const dep: Deployment = {
     spec,
     label: backendLabel(spec),
@@ -128,6 +129,9 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
       return { commits: all.reduce((a, c) => a + c.commits, 0), transactions: all.reduce((a, c) => a + c.transactions, 0) }
     },
     stop: async () => {
+      // a process still starting would migrate (re-create the schema) after the drop: stop it too
+      const late = await starting?.catch(() => undefined)
+      if (late && !gateways.includes(late)) await late.stop()
       await Promise.all(gateways.map((g) => g.stop()))
     },
     storage: () => pgStorageReport(opts.services.databaseUrl, schema.name),
@@ -142,16 +146,15 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
   try {
     for (let i = 0; i < spec.processes; i++) {
       const name = i === 0 ? 'gateway' : `gateway-${i + 1}`
-      gateways.push(
-        await startGateway({
-          dataDir,
-          apiKey,
-          secretKey,
-          name,
-          env: { WAGATE_DATABASE_URL: schema.gatewayUrl, WAGATE_REDIS_URL: opts.services.redisUrl },
-          ...prof,
-        }),
-      )
+      starting = startGateway({
+        dataDir,
+        apiKey,
+        secretKey,
+        name,
+        env: { WAGATE_DATABASE_URL: schema.gatewayUrl, WAGATE_REDIS_URL: opts.services.redisUrl },
+        ...prof,
+      })
+      gateways.push(await starting)
     }
   } catch (err) {
     await dep.stop()

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendEvent, eventBus } from '../../src/engine/events.js'
-import { openStore } from '../../src/store/db.js'
+import { openTestStore } from '../harness/pg-schema.js'
 import { startCaptureServer, type CaptureServer } from '../harness/capture-server.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { header } from '../events/helpers.js'
@@ -48,7 +48,7 @@ describe('rules across a restart', () => {
 
     // While it is down: two more events, and the cursor put back to the start, as after a crash
     // between a run's commit and the cursor's.
-    const store = await openStore({ dataDir: dir })
+    const store = await openTestStore(dir)
     await store.write(async (tx) => {
       for (const n of [4, 5]) await appendEvent(tx, tick(n), Date.now())
       await tx.updateTable('rules').set({ cursor_seq: 0 }).where('id', '=', rule.id).execute()

@@ -115,6 +115,7 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
       await schema.drop()
     })())
   let starting: Promise<GatewayProcess> | undefined
+  let stopped = false
   const dep: Deployment = {
     spec,
     label: backendLabel(spec),
@@ -129,6 +130,7 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
       return { commits: all.reduce((a, c) => a + c.commits, 0), transactions: all.reduce((a, c) => a + c.transactions, 0) }
     },
     stop: async () => {
+      stopped = true
       // a process still starting would migrate (re-create the schema) after the drop: stop it too
       const late = await starting?.catch(() => undefined)
       if (late && !gateways.includes(late)) await late.stop()
@@ -145,6 +147,8 @@ export async function deploy(spec: BackendSpec, opts: DeployOptions): Promise<De
   live.add(dep)
   try {
     for (let i = 0; i < spec.processes; i++) {
+      // stopped meanwhile (Ctrl-C): start nothing more, it would re-create the dropped schema
+      if (stopped) throw new Error('the run was interrupted')
       const name = i === 0 ? 'gateway' : `gateway-${i + 1}`
       starting = startGateway({
         dataDir,

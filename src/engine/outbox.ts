@@ -165,7 +165,8 @@ export function createOutboxWorker(opts: WorkerOptions) {
   const retry = async (job: Job, attempts: number, delayMs: number, error: NormalizedError | undefined, maybeDelivered: boolean) => {
     await opts.store.write(async (tx) => {
       const now = opts.clock.now()
-      await tx.updateTable('outbox').set({ run_at: now + delayMs, attempts, lease_owner: null, lease_until: null }).where('message_id', '=', job.message.id).execute()
+      // Whole milliseconds: limiter waits are fractional, and PostgreSQL refuses them in a bigint.
+      await tx.updateTable('outbox').set({ run_at: Math.ceil(now + delayMs), attempts, lease_owner: null, lease_until: null }).where('message_id', '=', job.message.id).execute()
       await tx
         .updateTable('messages')
         .set((eb) => ({

@@ -257,6 +257,13 @@ export function createOutboxWorker(opts: WorkerOptions) {
       ...(replyTo ? { replyTo } : {}),
       attempt: attempts,
     }
+    // Fencing: if our lease lapsed (renewals failing on a saturated database) another worker may
+    // have taken the job over and sent it; sending it here as well would be a duplicate.
+    const holder = await opts.store.read.selectFrom('outbox').select('lease_owner').where('message_id', '=', job.message.id).executeTakeFirst()
+    if (holder?.lease_owner !== owner) {
+      opts.logger.warn({ message: job.message.id }, 'outbox job taken over by another worker before it was sent; not sending it here')
+      return
+    }
     let result: Awaited<ReturnType<typeof account.adapter.send>>
     try {
       job.handedOver = true

@@ -35,12 +35,13 @@ import { assertRequired, createDatabase, scaleOutMissing, warnSkip, type TestDat
  * The account `fault-scale` is limited to WAGATE_FAULT_RATE (default 400 msg/s, the issue's figure).
  * Two processes on a shared 2-core machine send fewer than that on PostgreSQL, so a second account
  * `fault-paced` at PACED_RATE then gets a burst of PACED_N messages, posted faster than its limit
- * while both processes run: there the limiter, not the machine, sets the pace.
+ * while both processes run: its busiest second must reach the limit (the cap is really contended)
+ * and stay within it + 2% (here that is one message: 51 at 50/s).
  */
 const N = envNumber('WAGATE_FAULT_MESSAGES', 10_000)
 const RATE = envNumber('WAGATE_FAULT_RATE', 400)
-const PACED_RATE = 40
-const PACED_N = 400
+const PACED_RATE = 50
+const PACED_N = 500
 
 warnSkip('the two-process PostgreSQL + Redis test', scaleOutMissing)
 
@@ -75,21 +76,31 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
   it(`${N} messages: all read, none sent twice, at most the account limit + 2% at the provider`, async () => {
     const started = Date.now()
     // 1. The backlog, taken by both processes while neither sends.
-    const fastIds = await sendMany([a, b], N, (i) => ({ account: fast.name, to: recipient(i), type: 'text', text: `scale ${i}` }), 48)
+    // A 503 (a saturated database pool sheds load) is retried after Retry-After with the same
+    // Idempotency-Key, as clients are told to; how many were is reported.
+    const retried = { count: 0 }
+    const posting = { width: 48, retryUnavailable: true, retried }
+    const fastIds = await sendMany([a, b], N, (i) => ({ account: fast.name, to: recipient(i), type: 'text', text: `scale ${i}` }), posting)
     const acceptedMs = Date.now() - started
+    const phase = (what: string) => console.log(`[faults] two processes: ${what} at +${Date.now() - started} ms`)
+    phase(`${N} accepted`)
     expect((await sim.stats()).sent).toBe(0)
     // 2. Both become full processes and drain it together.
     await Promise.all([a.restart('all'), b.restart('all')])
     const drainStart = Date.now()
     await waitFor(async () => (await sim.stats()).sent >= N, N * 100 + 60_000, `${N} sends at the provider`, 1_000)
     const sentMs = Date.now() - drainStart
+    phase(`${N} sent`)
     // 3. A burst for the paced account, posted faster than its limit: the limiter holds it.
     const pacedStart = Date.now()
-    const pacedIds = await sendMany([a, b], PACED_N, (i) => ({ account: paced.name, to: recipient(N + i), type: 'text', text: `paced ${i}` }), 48)
+    const pacedIds = await sendMany([a, b], PACED_N, (i) => ({ account: paced.name, to: recipient(N + i), type: 'text', text: `paced ${i}` }), posting)
     const ids = [...fastIds, ...pacedIds]
     await waitFor(async () => (await sim.stats()).sent >= ids.length, (PACED_N * 2_000) / PACED_RATE + 60_000, `${ids.length} sends at the provider`, 500)
     const pacedMs = Date.now() - pacedStart
-    await waitFor(async () => !(await anyWithStatus(a, ['accepted', 'queued', 'sending', 'sent', 'delivered'])), 120_000, 'every message read', 1_000)
+    phase(`${PACED_N} paced sent`)
+    // Status webhooks come back three per message; an overloaded gateway sheds some with 503 and
+    // the simulator posts them again, so this can take a while after the last send.
+    await waitFor(async () => !(await anyWithStatus(a, ['accepted', 'queued', 'sending', 'sent', 'delivered'])), 300_000, 'every message read', 2_000)
     const readMs = Date.now() - drainStart
 
     const rows = await allOutbound(a)
@@ -102,6 +113,10 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       const span = Math.max(...times) - Math.min(...times)
       return { sends: times.length, busiestSecond: maxInWindow(times, 1000), achievedPerSec: Number((((times.length - 1) * 1000) / span).toFixed(1)) }
     }
+    // The same for first sends only: does a burst come from sends made twice?
+    const firstAt = new Map<string, number>()
+    for (const r of sent) if (r.clientRef && !firstAt.has(r.clientRef)) firstAt.set(r.clientRef, r.at)
+    const busiestFirstSends = maxInWindow([...firstAt.values()], 1000)
     const fastRate = rateOf(fast)
     const pacedRate = rateOf(paced)
     const reported = rows.reduce((sum, r) => sum + r.duplicate_risk, 0)
@@ -110,10 +125,13 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       fast: { limit: RATE, ...fastRate },
       paced: { limit: PACED_RATE, ...pacedRate },
       simulatorDuplicates: duplicateRefs(sent),
+      busiestSecondFirstSendsOnly: busiestFirstSends,
+      webhooks: { delivered: stats.webhooksDelivered, refusedAndRetried: stats.webhooksFailed },
       gatewayPossibleDuplicates: reported,
       sentByA,
       sentByB,
       acceptedMs,
+      postsRetriedAfter503: retried.count,
       fastSentAfterStartMs: sentMs,
       pacedBurstMs: pacedMs,
       allReadAfterStartMs: readMs,
@@ -135,7 +153,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
     expect(Math.min(sentByA, sentByB)).toBeGreaterThan(ids.length * 0.05)
     expect(fastRate.busiestSecond).toBeLessThanOrEqual(Math.floor(RATE * 1.02))
     expect(pacedRate.busiestSecond).toBeLessThanOrEqual(Math.floor(PACED_RATE * 1.02))
-    // The paced limit really bound: the processes could have sent faster than that.
-    expect(pacedRate.achievedPerSec).toBeGreaterThan(PACED_RATE * 0.8)
-  }, 600_000)
+    // The paced limit was really reached (so the cap above was tested, not just never approached).
+    expect(pacedRate.busiestSecond).toBeGreaterThanOrEqual(PACED_RATE * 0.9)
+  }, 900_000)
 })

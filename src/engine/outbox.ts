@@ -243,6 +243,14 @@ export function createOutboxWorker(opts: WorkerOptions) {
     if (quoted.kind === 'wait' || reacted.kind === 'wait') return retry(job, job.attempts, 1_000, undefined, false)
     const replyTo = quoted.kind === 'id' ? quoted.id : undefined
     const reactionTarget = reacted.kind === 'id' ? reacted.id : undefined
+    // Fencing: if our lease lapsed (renewals failing on a saturated database) another worker may
+    // have taken the job over and sent it; sending it here as well would be a duplicate. Checked
+    // before pacing, so that no query sits between the paced moment and the call.
+    const holder = await opts.store.read.selectFrom('outbox').select('lease_owner').where('message_id', '=', job.message.id).executeTakeFirst()
+    if (holder?.lease_owner !== owner) {
+      opts.logger.warn({ message: job.message.id }, 'outbox job taken over by another worker before it was sent; not sending it here')
+      return
+    }
     const slot = await opts.limiter.reserve(account.row.id, { ratePerSec: account.row.rate_limit, burst: 1 }, opts.leaseMs / 3)
     if (!slot.ok) return retry(job, job.attempts, slot.waitMs, undefined, false)
     if (slot.waitMs > 0) await sleep(slot.waitMs)
@@ -256,13 +264,6 @@ export function createOutboxWorker(opts: WorkerOptions) {
       content: content.type === 'reaction' && reactionTarget ? { ...content, reaction: { ...content.reaction, message_id: reactionTarget } } : content,
       ...(replyTo ? { replyTo } : {}),
       attempt: attempts,
-    }
-    // Fencing: if our lease lapsed (renewals failing on a saturated database) another worker may
-    // have taken the job over and sent it; sending it here as well would be a duplicate.
-    const holder = await opts.store.read.selectFrom('outbox').select('lease_owner').where('message_id', '=', job.message.id).executeTakeFirst()
-    if (holder?.lease_owner !== owner) {
-      opts.logger.warn({ message: job.message.id }, 'outbox job taken over by another worker before it was sent; not sending it here')
-      return
     }
     let result: Awaited<ReturnType<typeof account.adapter.send>>
     try {

@@ -35,7 +35,8 @@ import { assertRequired, createDatabase, scaleOutMissing, warnSkip, type TestDat
  * The account `fault-scale` is limited to WAGATE_FAULT_RATE (default 400 msg/s, the issue's figure).
  * Two processes on a shared 2-core machine send fewer than that on PostgreSQL, so a second account
  * `fault-paced` at PACED_RATE then gets a burst of PACED_N messages, posted faster than its limit
- * while both processes run: its busiest second must reach the limit (the cap is really contended)
+ * while both processes run (after the first part is all read, so that nothing else competes): its
+ * busiest second must reach the limit (the cap is really contended)
  * and stay within it + 2% (here that is one message: 51 at 50/s).
  */
 const N = envNumber('WAGATE_FAULT_MESSAGES', 10_000)
@@ -91,17 +92,20 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
     await waitFor(async () => (await sim.stats()).sent >= N, N * 100 + 60_000, `${N} sends at the provider`, 1_000)
     const sentMs = Date.now() - drainStart
     phase(`${N} sent`)
-    // 3. A burst for the paced account, posted faster than its limit: the limiter holds it.
+    // Status webhooks come back three per message; an overloaded gateway sheds some with 503 and
+    // the simulator posts them again, so this can take a while after the last send.
+    const allRead = () => waitFor(async () => !(await anyWithStatus(a, ['accepted', 'queued', 'sending', 'sent', 'delivered'])), 300_000, 'every message read', 2_000)
+    await allRead()
+    const readMs = Date.now() - drainStart
+    phase(`${N} read`)
+    // 3. On the quiet system, a burst for the paced account, posted faster than its limit.
     const pacedStart = Date.now()
     const pacedIds = await sendMany([a, b], PACED_N, (i) => ({ account: paced.name, to: recipient(N + i), type: 'text', text: `paced ${i}` }), posting)
     const ids = [...fastIds, ...pacedIds]
     await waitFor(async () => (await sim.stats()).sent >= ids.length, (PACED_N * 2_000) / PACED_RATE + 60_000, `${ids.length} sends at the provider`, 500)
     const pacedMs = Date.now() - pacedStart
     phase(`${PACED_N} paced sent`)
-    // Status webhooks come back three per message; an overloaded gateway sheds some with 503 and
-    // the simulator posts them again, so this can take a while after the last send.
-    await waitFor(async () => !(await anyWithStatus(a, ['accepted', 'queued', 'sending', 'sent', 'delivered'])), 300_000, 'every message read', 2_000)
-    const readMs = Date.now() - drainStart
+    await allRead()
 
     const rows = await allOutbound(a)
     const sent = await sim.sent()
@@ -134,7 +138,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       postsRetriedAfter503: retried.count,
       fastSentAfterStartMs: sentMs,
       pacedBurstMs: pacedMs,
-      allReadAfterStartMs: readMs,
+      fastReadAfterStartMs: readMs,
       totalMs: Date.now() - started,
     })
     if (duplicateRefs(sent) > 0 || reported > 0) console.log(`[faults] gateway-a:\n${logSummary(a.tail())}\n[faults] gateway-b:\n${logSummary(b.tail())}`)

@@ -95,10 +95,11 @@ const N_SQLITE = envNumber('WAGATE_FAULT_KILL_MESSAGES', 2_000)
 const N_POSTGRES = envNumber('WAGATE_FAULT_KILL_MESSAGES', 1_000)
 
 describe('fault: kill -9 of the worker mid-run, SQLite (restart on the same data directory)', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wagate-fault-kill-'))
+  let dir = ''
   let setup: Setup
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagate-fault-kill-'))
     const sim = await startSimulator()
     const gw = await startGatewayProcess({ shared: sharedSettings(), dataDir: dir, env: WORKER_ENV })
     const acct = await createMetaAccount(gw, sim, { name: 'fault-kill', rateLimit: RATE })
@@ -108,7 +109,7 @@ describe('fault: kill -9 of the worker mid-run, SQLite (restart on the same data
   afterAll(async () => {
     await setup?.front.stop()
     await setup?.sim.stop()
-    rmSync(dir, { recursive: true, force: true })
+    if (dir) rmSync(dir, { recursive: true, force: true })
   }, 60_000)
 
   it(`after the restart all ${N_SQLITE} end read; what went out twice is at most the in-flight batch and reported`, () => run(setup, 'sqlite', N_SQLITE), 150_000)

@@ -19,12 +19,13 @@ let accountSeq = 0
 
 /**
  * A Meta number on the simulator and the matching gateway account (created through the API)
- * pointed at the simulator's Graph API; the simulator posts its webhooks to `webhookGateway`.
+ * pointed at the simulator's Graph API (or `graphUrl`, a proxy in front of it); the simulator posts
+ * its webhooks to `webhookGateway` (default: `gw`).
  */
 export async function createMetaAccount(
   gw: GatewayProcess,
   sim: SimulatorProcess,
-  opts: { name: string; rateLimit: number; webhookGateway?: GatewayProcess },
+  opts: { name: string; rateLimit: number; webhookGateway?: GatewayProcess; graphUrl?: string },
 ): Promise<FaultAccount> {
   const n = (process.pid % 1000) * 1000 + accountSeq++
   const account: SimAccount = {
@@ -40,7 +41,7 @@ export async function createMetaAccount(
     provider: 'meta',
     phone_number: `+${account.displayPhoneNumber}`,
     rate_limit: opts.rateLimit,
-    config: { phone_number_id: account.phoneNumberId, access_token: account.accessToken, app_secret: account.appSecret, base_url: sim.url },
+    config: { phone_number_id: account.phoneNumberId, access_token: account.accessToken, app_secret: account.appSecret, base_url: opts.graphUrl ?? sim.url },
   })
   if (created.status !== 201) throw new Error(`account ${opts.name} not created: ${created.status} ${created.text}`)
   return { ...account, name: opts.name, id: created.json.id as string }

@@ -12,6 +12,8 @@ import { freePort, http, REPO_ROOT, secret, sleep, type HttpAnswer } from './uti
  * const gw = await startGatewayProcess({ shared: sharedSettings(), dataDir })
  * await gw.kill9(); await gw.restart()
  */
+/** Makes each child exit once this process is gone, even after a SIGKILL that skips 'exit' below. */
+const ORPHAN_GUARD = new URL('./orphan-guard.mjs', import.meta.url).href
 const live = new Set<ChildProcess>()
 
 process.on('exit', () => {
@@ -27,9 +29,9 @@ interface Spawned {
 }
 
 function spawnNode(name: string, script: string, args: string[], env: Record<string, string>): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+  const child = spawn(process.execPath, ['--import', ORPHAN_GUARD, '--import', 'tsx', script, ...args], {
     cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', FAULT_TEST_PARENT_PID: String(process.pid), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   live.add(child)

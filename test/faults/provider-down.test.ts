@@ -39,12 +39,13 @@ const AFTER = 100
 const N = BEFORE + DURING + AFTER
 
 describe('fault: provider down (5xx and timeouts), then back', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'wagate-fault-provider-'))
+  let dir = ''
   let sim: SimulatorProcess
   let gw: GatewayProcess
   let acct: FaultAccount
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagate-fault-provider-'))
     sim = await startSimulator()
     gw = await startGatewayProcess({
       shared: sharedSettings(),
@@ -64,7 +65,7 @@ describe('fault: provider down (5xx and timeouts), then back', () => {
   afterAll(async () => {
     await gw?.stop()
     await sim?.stop()
-    rmSync(dir, { recursive: true, force: true })
+    if (dir) rmSync(dir, { recursive: true, force: true })
   }, 60_000)
 
   it(`loses nothing through a ${OUTAGE_MS / 1000} s outage: all ${N} messages end read, each sent once`, async () => {

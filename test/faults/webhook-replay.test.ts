@@ -101,9 +101,10 @@ function replaySuite(backend: 'sqlite' | 'postgres') {
   let gw: GatewayProcess
   let acct: FaultAccount
   let db: TestDatabase | undefined
-  const dir = mkdtempSync(join(tmpdir(), 'wagate-fault-replay-'))
+  let dir = ''
 
   beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'wagate-fault-replay-'))
     if (backend === 'postgres') assertRequired(pgMissing)
     // The simulator's own status webhooks are pushed out of the test: this test posts them itself.
     sim = await startSimulator({ SIM_SENT_MS: '3600000', SIM_DELIVERED_MS: '3600000', SIM_READ_MS: '3600000' })
@@ -116,7 +117,7 @@ function replaySuite(backend: 'sqlite' | 'postgres') {
     await gw?.stop()
     await sim?.stop()
     await db?.drop()
-    rmSync(dir, { recursive: true, force: true })
+    if (dir) rmSync(dir, { recursive: true, force: true })
   }, 60_000)
 
   it(`${COPIES} copies of every webhook, shuffled: one inbound event, statuses only move forward`, async () => {

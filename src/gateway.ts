@@ -94,6 +94,13 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     dataDir: config.WAGATE_DATA_DIR,
     ...(databaseUrl ? { databaseUrl, postgres: { onError: (err: Error) => logger.warn({ err }, 'a database connection failed; the pool replaces it') } } : {}),
   })
+  // PostgreSQL: the outbox worker gets a small pool of its own, so that a flood of provider webhooks
+  // holding every connection of the main pool cannot hold back its lease renewals and send records
+  // (a lease that runs out lets another process take the job over: a possible duplicate).
+  const workerStore =
+    databaseUrl && runsLoops(config.WAGATE_ROLE)
+      ? await openStore({ dataDir: config.WAGATE_DATA_DIR, databaseUrl, postgres: { poolSize: WORKER_POOL_SIZE, skipMigrations: true, onError: (err: Error) => logger.warn({ err }, 'a database connection of the worker failed; the pool replaces it') } })
+      : store
   const box = createSecretBox(keyFromSecret(config.WAGATE_SECRET_KEY ?? localSecretKey(config.WAGATE_DATA_DIR, logger)))
   if (config.WAGATE_API_KEY) secrets.add(config.WAGATE_API_KEY)
 
@@ -120,7 +127,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
     if (origin === 'remote') eventBus.emit('event')
   })
   const worker = createOutboxWorker({
-    store,
+    store: workerStore,
     accounts,
     clock,
     logger: logger.child({ component: 'worker' }),
@@ -180,6 +187,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           { name: 'wagate_messages_failed_total', help: 'Messages failed by a send error', type: 'counter', value: w.failed },
           { name: 'wagate_send_retries_total', help: 'Send attempts scheduled again', type: 'counter', value: w.retried },
           { name: 'wagate_possible_duplicate_sends_total', help: 'Retries after a send that may have reached the provider', type: 'counter', value: w.possibleDuplicates },
+          { name: 'wagate_send_slots_rebooked_total', help: 'Send slots booked again because the worker woke too late for them', type: 'counter', value: w.lateSlots },
           { name: 'wagate_worker_inflight', help: 'Jobs being sent now', type: 'gauge', value: w.inflight },
           { name: 'wagate_store_commits_total', help: 'Store commits', type: 'counter', value: s.commits },
           { name: 'wagate_store_transactions_total', help: 'Transactions carried by those commits', type: 'counter', value: s.transactions },
@@ -248,6 +256,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
       await notifier.close()
       await redis?.close()
       await dispatcher.close()
+      if (workerStore !== store) await workerStore.close()
       await store.close()
     },
     setSandbox(hooks) {
@@ -265,6 +274,9 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
  * @example
  * runsLoops('api') // false
  */
+/** Connections of the outbox worker's own PostgreSQL pool (beside the main pool's `pool_max`). */
+const WORKER_POOL_SIZE = 4
+
 export const runsLoops = (role: Config['WAGATE_ROLE']) => role !== 'api'
 export const servesApi = (role: Config['WAGATE_ROLE']) => role !== 'worker'
 

@@ -50,6 +50,8 @@ interface Job {
   takenOver?: boolean
   /** Set once the adapter was called: from then on a failure to record may leave a sent message. */
   handedOver?: boolean
+  /** Our lease's end as last written (gateway clock); 0 once another worker holds the job. */
+  leaseUntil: number
 }
 
 type Target = { kind: 'none' } | { kind: 'wait' } | { kind: 'id'; id: string } | { kind: 'gone'; reason: string }
@@ -61,13 +63,20 @@ export interface WorkerStats {
   inflight: number
   /** Attempts after a send that may have reached the provider. */
   possibleDuplicates: number
+  /** Send slots given up because this process woke too late for them (event loop stalled). */
+  lateSlots: number
 }
+
+/** How late a wake-up may be for its send slot before the slot is given up and another booked. */
+const LATE_SLOT_MS = 10
+/** Beyond this many late wake-ups in a row the send goes anyway (the dispatch window still caps it). */
+const MAX_REBOOKINGS = 5
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 export function createOutboxWorker(opts: WorkerOptions) {
   const owner = newId('wrk')
-  const stats: WorkerStats = { sent: 0, failed: 0, retried: 0, inflight: 0, possibleDuplicates: 0 }
+  const stats: WorkerStats = { sent: 0, failed: 0, retried: 0, inflight: 0, possibleDuplicates: 0, lateSlots: 0 }
   const chains = new Map<string, Promise<void>>()
   const dispatchWindow = createDispatchWindow()
   const pollMs = opts.pollMs ?? 200
@@ -121,7 +130,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       const byId = new Map(messages.map((m) => [m.id, m]))
       return due.flatMap((d) => {
         const message = byId.get(d.message_id)
-        return message ? [{ message, attempts: d.attempts, takenOver: takenOver.has(d.message_id) }] : []
+        return message ? [{ message, attempts: d.attempts, takenOver: takenOver.has(d.message_id), leaseUntil: now + opts.leaseMs }] : []
       })
     })()
 
@@ -166,7 +175,13 @@ export function createOutboxWorker(opts: WorkerOptions) {
     await opts.store.write(async (tx) => {
       const now = opts.clock.now()
       // Whole milliseconds: limiter waits are fractional, and PostgreSQL refuses them in a bigint.
-      await tx.updateTable('outbox').set({ run_at: Math.ceil(now + delayMs), attempts, lease_owner: null, lease_until: null }).where('message_id', '=', job.message.id).execute()
+      // Only while we still hold it: a job another worker took over is theirs to schedule.
+      await tx
+        .updateTable('outbox')
+        .set({ run_at: Math.ceil(now + delayMs), attempts, lease_owner: null, lease_until: null })
+        .where('message_id', '=', job.message.id)
+        .where('lease_owner', '=', owner)
+        .execute()
       await tx
         .updateTable('messages')
         .set((eb) => ({
@@ -243,17 +258,18 @@ export function createOutboxWorker(opts: WorkerOptions) {
     if (quoted.kind === 'wait' || reacted.kind === 'wait') return retry(job, job.attempts, 1_000, undefined, false)
     const replyTo = quoted.kind === 'id' ? quoted.id : undefined
     const reactionTarget = reacted.kind === 'id' ? reacted.id : undefined
-    // Fencing: if our lease lapsed (renewals failing on a saturated database) another worker may
-    // have taken the job over and sent it; sending it here as well would be a duplicate. Checked
-    // before pacing, so that no query sits between the paced moment and the call.
-    const holder = await opts.store.read.selectFrom('outbox').select('lease_owner').where('message_id', '=', job.message.id).executeTakeFirst()
-    if (holder?.lease_owner !== owner) {
-      opts.logger.warn({ message: job.message.id }, 'outbox job taken over by another worker before it was sent; not sending it here')
-      return
+    // A slot is a moment in a schedule shared by every process (Redis). A process whose event loop
+    // stalled wakes long after its moment; sending then would add its stale slots to sends that
+    // other processes make on time, and the provider would see more than the limit in that second.
+    // So a wake-up later than LATE_SLOT_MS books a fresh slot instead.
+    for (let late = 0; ; late++) {
+      const slot = await opts.limiter.reserve(account.row.id, { ratePerSec: account.row.rate_limit, burst: 1 }, opts.leaseMs / 3)
+      if (!slot.ok) return retry(job, job.attempts, slot.waitMs, undefined, false)
+      const due = Date.now() + slot.waitMs
+      if (slot.waitMs > 0) await sleep(slot.waitMs)
+      if (Date.now() - due <= LATE_SLOT_MS || late >= MAX_REBOOKINGS) break
+      stats.lateSlots++
     }
-    const slot = await opts.limiter.reserve(account.row.id, { ratePerSec: account.row.rate_limit, burst: 1 }, opts.leaseMs / 3)
-    if (!slot.ok) return retry(job, job.attempts, slot.waitMs, undefined, false)
-    if (slot.waitMs > 0) await sleep(slot.waitMs)
     // The booked slot says when we meant to send; the window caps when sends really go (same tick
     // as the call), so wake-ups bunched by a stalled event loop wait instead of bursting.
     const cap = Math.floor(account.row.rate_limit * RATE_SAFETY)
@@ -264,6 +280,20 @@ export function createOutboxWorker(opts: WorkerOptions) {
       content: content.type === 'reaction' && reactionTarget ? { ...content, reaction: { ...content.reaction, message_id: reactionTarget } } : content,
       ...(replyTo ? { replyTo } : {}),
       attempt: attempts,
+    }
+    // Fencing without a query: every renewal records how long our lease runs. A job whose lease has
+    // (nearly) run out while it waited for a slot — renewals lagging on a saturated database — may be
+    // taken over by another worker at any moment; sending it here too could be a duplicate. Left
+    // alone, it is leased again once the lease ends, by whichever worker, at no risk.
+    if (opts.clock.now() > job.leaseUntil - opts.leaseMs / 3) {
+      opts.logger.warn({ message: job.message.id, leaseLeftMs: job.leaseUntil - opts.clock.now() }, 'outbox lease too close to its end to send; leaving the job to be leased again')
+      markUnsent(job.message.id)
+      // Hand it back now if the database lets us, so the next worker neither waits for the lease
+      // to end nor counts a possible duplicate; if it does not, the lease simply runs out.
+      await opts.store
+        .write((tx) => tx.updateTable('outbox').set({ lease_owner: null, lease_until: null }).where('message_id', '=', job.message.id).where('lease_owner', '=', owner).execute())
+        .catch((err: unknown) => opts.logger.warn({ err, message: job.message.id }, 'could not hand back an outbox job; its lease will run out'))
+      return
     }
     let result: Awaited<ReturnType<typeof account.adapter.send>>
     try {
@@ -304,35 +334,44 @@ export function createOutboxWorker(opts: WorkerOptions) {
    * (a burst to one contact behind a slow provider); its lease is kept alive by `renewLeases`, and a
    * job leased again while still queued is never queued twice — that was a second send.
    */
-  const queued = new Set<string>()
+  const queued = new Map<string, Job>()
 
+  /** Extends our leases; a job whose row another worker now holds is marked lost (leaseUntil 0). */
   const renewLeases = async () => {
-    const ids = [...queued]
+    const ids = [...queued.keys()]
     const until = opts.clock.now() + opts.leaseMs
     for (let i = 0; i < ids.length; i += 500) {
       const chunk = ids.slice(i, i + 500)
-      await opts.store.write((tx) => tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).execute())
+      const renewed = await opts.store.write((tx) =>
+        tx.updateTable('outbox').set({ lease_until: until }).where('lease_owner', '=', owner).where('message_id', 'in', chunk).returning('message_id').execute(),
+      )
+      const kept = new Set(renewed.map((r) => r.message_id))
+      for (const id of chunk) {
+        const job = queued.get(id)
+        if (job) job.leaseUntil = kept.has(id) ? until : 0
+      }
     }
   }
 
   /** Our jobs that failed before the adapter was called (store down): leasing them again is no risk. */
   const unsent = new Set<string>()
+  const markUnsent = (id: string) => {
+    // Ids another process leases stay here; the set only sharpens the count, so bound it.
+    if (unsent.size >= 10_000) unsent.clear()
+    unsent.add(id)
+  }
 
   /** Runs jobs of one (account, recipient) strictly one after the other. */
   const enqueue = (job: Job) => {
     if (queued.has(job.message.id)) return
-    queued.add(job.message.id)
+    queued.set(job.message.id, job)
     const key = `${job.message.account_id}|${job.message.urn}`
     stats.inflight++
     const previous = chains.get(key) ?? Promise.resolve()
     const next = previous
       .then(() => process(job))
       .catch((err: unknown) => {
-        if (!job.handedOver) {
-          // Ids another process leases stay here; the set only sharpens the count, so bound it.
-          if (unsent.size >= 10_000) unsent.clear()
-          unsent.add(job.message.id)
-        }
+        if (!job.handedOver) markUnsent(job.message.id)
         opts.logger.error({ err, message: job.message.id }, 'outbox job failed to record; its lease will expire and it will run again')
       })
       .finally(() => {
@@ -344,13 +383,22 @@ export function createOutboxWorker(opts: WorkerOptions) {
     chains.set(key, next)
   }
 
+  // Renewal runs on its own timer, not between lease queries: a lease query stuck behind a saturated
+  // database must not let the leases of jobs already waiting for their slot run out.
+  let renewTimer: ReturnType<typeof setInterval> | undefined
+  let renewing = false
+  const renewTick = () => {
+    if (renewing || queued.size === 0) return
+    renewing = true
+    renewLeases()
+      .catch((err: unknown) => opts.logger.error({ err }, 'outbox lease renewal failed'))
+      .finally(() => {
+        renewing = false
+      })
+  }
+
   const loop = async () => {
-    let renewedAt = Date.now()
     while (running) {
-      if (queued.size > 0 && Date.now() - renewedAt >= opts.leaseMs / 3) {
-        renewedAt = Date.now()
-        await renewLeases().catch((err: unknown) => opts.logger.error({ err }, 'outbox lease renewal failed'))
-      }
       const free = opts.concurrency - stats.inflight
       let leased: Job[] = []
       if (free > 0) {
@@ -367,8 +415,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       }
       if (leased.length > 0 && leased.length === Math.min(free, 500)) continue
       await new Promise<void>((resolve) => {
-        // Wake in time to renew the leases of jobs still waiting in their chains.
-        const timer = setTimeout(resolve, queued.size > 0 ? Math.min(pollMs, opts.leaseMs / 3) : pollMs)
+        const timer = setTimeout(resolve, pollMs)
         wake = () => {
           clearTimeout(timer)
           wake = undefined
@@ -384,6 +431,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
     start() {
       if (running) return
       running = true
+      renewTimer = setInterval(renewTick, opts.leaseMs / 4)
       loopDone = loop()
     },
     poke() {
@@ -395,6 +443,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       await loopDone
       const deadline = Date.now() + timeoutMs
       while (stats.inflight > 0 && Date.now() < deadline) await sleep(20)
+      clearInterval(renewTimer)
     },
   }
 }

@@ -51,6 +51,8 @@ export interface PostgresStoreOptions {
   maxAttempts?: number
   /** Errors of idle or broken connections, which the pool drops and replaces. */
   onError?: (error: Error) => void
+  /** A second handle on a database another handle of this process has just migrated. */
+  skipMigrations?: boolean
 }
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
@@ -104,11 +106,13 @@ export async function openPostgresStore(options: PostgresStoreOptions): Promise<
   }
   // Migrations get their own short-lived pool without a statement timeout (building an index on a
   // large table may take minutes); one connection holds the lock, the migrator uses the other.
-  const migrationDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPgPool({ ...poolSettings, max: 2, statementTimeoutMs: 0, acquireTimeoutMs: 600_000 }).pool }) })
-  try {
-    await migrate(migrationDb, schema)
-  } finally {
-    await migrationDb.destroy()
+  if (!options.skipMigrations) {
+    const migrationDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPgPool({ ...poolSettings, max: 2, statementTimeoutMs: 0, acquireTimeoutMs: 600_000 }).pool }) })
+    try {
+      await migrate(migrationDb, schema)
+    } finally {
+      await migrationDb.destroy()
+    }
   }
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: createPgPool(poolSettings).pool }) })
 

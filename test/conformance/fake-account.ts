@@ -1,7 +1,7 @@
 import pino from 'pino'
 import type { Account, AccountService } from '../../src/engine/accounts.js'
 import { systemClock } from '../../src/engine/clock.js'
-import { createMemoryLimiter } from '../../src/engine/limiter.js'
+import { createMemoryLimiter, type RateLimiter } from '../../src/engine/limiter.js'
 import { createOutboxWorker, type OutboxWorker } from '../../src/engine/outbox.js'
 import type { AnyAdapter } from '../../src/providers/registry.js'
 import type { OutboundMessage } from '../../src/providers/types.js'
@@ -57,14 +57,14 @@ export function fakeAccount(tenantId: string, id: string, onSend: (message: Outb
   } as unknown as Account
 }
 
-export function fakeWorker(store: Store, account: Account, leaseMs = 5_000): OutboxWorker {
+export function fakeWorker(store: Store, account: Account, leaseMs = 5_000, limiter: RateLimiter = createMemoryLimiter()): OutboxWorker {
   const accounts = { byId: async (id: string) => (id === account.row.id ? account : undefined) } as unknown as AccountService
   return createOutboxWorker({
     store,
     accounts,
     clock: systemClock,
     logger: pino({ level: 'silent' }),
-    limiter: createMemoryLimiter(),
+    limiter,
     concurrency: 16,
     leaseMs,
     sendTimeoutMs: 2_000,

@@ -2,6 +2,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Account } from '../../src/engine/accounts.js'
 import { leaseDue } from '../../src/engine/subscriptions/queue.js'
+import type { RateLimiter } from '../../src/engine/limiter.js'
 import type { Store } from '../../src/store/db.js'
 import { accountRow, fakeAccount, fakeWorker, outboxLeft, queueMessages, until } from './fake-account.js'
 import { openBackend, pgSkipped, PG_URL, seedTenant, sleep, STORE_BACKENDS, type Backend, type BackendName } from './store-backends.js'
@@ -100,6 +101,95 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
       const risk = await b.store.read.selectFrom('messages').select('duplicate_risk').where('id', 'in', expired).execute()
       expect(risk.every((r) => Number(r.duplicate_risk) === 1)).toBe(true)
       await b.store.write((tx) => tx.deleteFrom('outbox').where('message_id', 'in', held).execute())
+    })
+
+    it('does not send a job that another worker took over while it waited for its send slot', async () => {
+      const sends: Array<{ id: string; by: string }> = []
+      // The limiter holds the job at its slot until the test opens the gate: a send slot far ahead.
+      let reserved = false
+      let open: () => void = () => undefined
+      const gate = new Promise<void>((resolve) => (open = resolve))
+      const held: RateLimiter = {
+        async reserve() {
+          reserved = true
+          await gate
+          return { ok: true, waitMs: 0 }
+        },
+        async penalize() {},
+      }
+      const w = fakeWorker(b.store, recording(sends, () => 'w'), 1_000, held)
+      const [id] = await queue(b.store, 'slot', 1)
+      w.start()
+      try {
+        await until(async () => reserved, 10_000, 'the job to wait for its slot')
+        // Meanwhile its lease lapsed and another worker leased it (as a saturated database would let happen).
+        await b.store.write((tx) => tx.updateTable('outbox').set({ lease_owner: 'wrk_other', lease_until: Date.now() + 60_000 }).where('message_id', '=', id as string).execute())
+        await sleep(600) // more than a renewal period (lease ÷ 4): the worker learns it lost the job
+        open()
+        await sleep(300)
+      } finally {
+        await w.stop()
+      }
+      expect(sends).toEqual([])
+      const row = await b.store.read.selectFrom('outbox').select(['lease_owner']).where('message_id', '=', id as string).executeTakeFirst()
+      expect(row?.lease_owner).toBe('wrk_other') // untouched: the job is the other worker's
+      await b.store.write((tx) => tx.deleteFrom('outbox').where('message_id', '=', id as string).execute())
+    })
+
+    it('sends a job whose slot wait outlasts its first lease, renewals keeping it', async () => {
+      const sends: Array<{ id: string; by: string }> = []
+      let open: () => void = () => undefined
+      const gate = new Promise<void>((resolve) => (open = resolve))
+      const held: RateLimiter = {
+        async reserve() {
+          await gate
+          return { ok: true, waitMs: 0 }
+        },
+        async penalize() {},
+      }
+      const w = fakeWorker(b.store, recording(sends, () => 'w'), 1_000, held)
+      const ids = await queue(b.store, 'renewed', 1)
+      w.start()
+      try {
+        await sleep(2_500) // two and a half leases
+        open()
+        await until(async () => (await outboxLeft(b.store, ids)) === 0, 10_000, 'the job to be sent')
+      } finally {
+        await w.stop()
+      }
+      expect(sends.map((s) => s.id)).toEqual(ids)
+      const risk = await b.store.read.selectFrom('messages').select('duplicate_risk').where('id', 'in', ids).execute()
+      expect(risk.map((r) => Number(r.duplicate_risk))).toEqual([0])
+    })
+
+    it('books a fresh slot when it wakes up late for its slot (a stalled event loop), then sends once', async () => {
+      const sends: Array<{ id: string; by: string }> = []
+      let reservations = 0
+      const stalling: RateLimiter = {
+        async reserve() {
+          reservations++
+          // The first slot is 5 ms ahead, and the event loop then stalls for 80 ms: the wake-up is late.
+          if (reservations === 1) setImmediate(() => {
+            const start = Date.now()
+            while (Date.now() - start < 80) {
+              /* a long synchronous stretch, like a big commit */
+            }
+          })
+          return { ok: true, waitMs: 5 }
+        },
+        async penalize() {},
+      }
+      const w = fakeWorker(b.store, recording(sends, () => 'w'), 5_000, stalling)
+      const ids = await queue(b.store, 'late', 1)
+      w.start()
+      try {
+        await until(async () => (await outboxLeft(b.store, ids)) === 0, 10_000, 'the job to be sent')
+      } finally {
+        await w.stop()
+      }
+      expect(sends.map((s) => s.id)).toEqual(ids)
+      expect(reservations).toBe(2)
+      expect(w.stats().lateSlots).toBe(1)
     })
 
     it('the delivery queue never leases one delivery twice while leased, across two instances', async () => {

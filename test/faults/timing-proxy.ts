@@ -15,6 +15,10 @@ export interface Arrival {
   at: number
   path: string
   status: number
+  /** Why the call could not be forwarded (status 599). */
+  error?: string
+  /** Forwarded a second time after a pooled socket was found closed. */
+  forwardedAgain?: boolean
 }
 
 export interface TimingProxy {
@@ -36,17 +40,27 @@ const server = http.createServer((req, res) => {
   req.on('end', () => {
     const headers = { ...req.headers, host: target.host }
     delete headers.connection
-    const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent }, (upRes) => {
-      const out = []
-      upRes.on('data', (c) => out.push(c))
-      upRes.on('end', () => {
-        arrivals.push({ at, path: req.url, status: upRes.statusCode })
-        res.writeHead(upRes.statusCode, { 'content-type': upRes.headers['content-type'] || 'application/json' })
-        res.end(Buffer.concat(out))
+    const body = Buffer.concat(chunks)
+    // A pooled socket the simulator closed just as it was reused fails before the request reached
+    // it (Node's documented keep-alive race): that one is forwarded again, once, on a new socket.
+    const forward = (again) => {
+      const up = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers, agent }, (upRes) => {
+        const out = []
+        upRes.on('data', (c) => out.push(c))
+        upRes.on('end', () => {
+          arrivals.push({ at, path: req.url, status: upRes.statusCode, ...(again ? { forwardedAgain: true } : {}) })
+          res.writeHead(upRes.statusCode, { 'content-type': upRes.headers['content-type'] || 'application/json' })
+          res.end(Buffer.concat(out))
+        })
       })
-    })
-    up.on('error', () => { arrivals.push({ at, path: req.url, status: 599 }); res.destroy() })
-    up.end(Buffer.concat(chunks))
+      up.on('error', (err) => {
+        if (!again && up.reusedSocket && err.code === 'ECONNRESET') return forward(true)
+        arrivals.push({ at, path: req.url, status: 599, error: err.code || err.message })
+        res.destroy()
+      })
+      up.end(body)
+    }
+    forward(false)
   })
 })
 server.listen(0, '127.0.0.1', () => parentPort.postMessage({ port: server.address().port }))

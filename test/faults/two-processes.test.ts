@@ -119,6 +119,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
     const stats = await sim.stats()
     const sentByA = await a.metric('wagate_messages_sent_total')
     const sentByB = await b.metric('wagate_messages_sent_total')
+    const slotsRebooked = (await a.metric('wagate_send_slots_rebooked_total')) + (await b.metric('wagate_send_slots_rebooked_total'))
     const arrivals = (await proxy.arrivals()).filter((x) => x.path.endsWith('/messages'))
     const rateOf = (account: FaultAccount) => {
       const times = arrivals.filter((x) => x.path.includes(`/${account.phoneNumberId}/`)).map((x) => x.at)
@@ -138,6 +139,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       if (seenRefs.has(r.clientRef)) secondSendGapsMs.push(r.at - (firstAt.get(r.clientRef) ?? r.at))
       seenRefs.add(r.clientRef)
     }
+    const proxyOutcomes = countBy(arrivals, (x) => (x.error ? `599 ${x.error}` : x.forwardedAgain ? `${x.status} forwarded again` : String(x.status)))
     const fastRate = rateOf(fast)
     const pacedRate = rateOf(paced)
     const reported = rows.reduce((sum, r) => sum + r.duplicate_risk, 0)
@@ -145,6 +147,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       messages: ids.length,
       fast: { limit: RATE, ...fastRate },
       paced: { limit: PACED_RATE, ...pacedRate },
+      proxyOutcomes,
       simulatorStamps: { busiestSecond: simBusiest, busiestSecondFirstSendsOnly: simBusiestFirstSends },
       simulatorDuplicates: duplicateRefs(sent),
       secondSendGapsMs: secondSendGapsMs.length > 0 ? { min: Math.min(...secondSendGapsMs), max: Math.max(...secondSendGapsMs), first: secondSendGapsMs.slice(0, 8) } : undefined,
@@ -152,6 +155,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       gatewayPossibleDuplicates: reported,
       sentByA,
       sentByB,
+      slotsRebooked,
       acceptedMs,
       postsRetriedAfter503: retried.count,
       fastSentAfterStartMs: sentMs,

@@ -18,6 +18,7 @@ import { applyParsedStatus } from './inbound.js'
 import { createDispatchWindow } from './dispatch-window.js'
 import { RATE_SAFETY, type RateLimiter } from './limiter.js'
 import { applyStatus, parkKey } from './status-apply.js'
+import { createWaker } from './waker.js'
 
 /**
  * The outbox worker: leases due jobs, paces them per account, sends them through the adapter and
@@ -81,7 +82,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
   const dispatchWindow = createDispatchWindow()
   const pollMs = opts.pollMs ?? 200
   let running = false
-  let wake: (() => void) | undefined
+  const waker = createWaker()
   let loopDone: Promise<void> | undefined
 
   const lease = (tx: Tx, now: number, max: number) =>
@@ -378,7 +379,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
         queued.delete(job.message.id)
         stats.inflight--
         if (chains.get(key) === next) chains.delete(key)
-        wake?.()
+        waker.wake()
       })
     chains.set(key, next)
   }
@@ -414,14 +415,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
         enqueue(job)
       }
       if (leased.length > 0 && leased.length === Math.min(free, 500)) continue
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs)
-        wake = () => {
-          clearTimeout(timer)
-          wake = undefined
-          resolve()
-        }
-      })
+      await waker.sleep(pollMs)
     }
   }
 
@@ -435,11 +429,11 @@ export function createOutboxWorker(opts: WorkerOptions) {
       loopDone = loop()
     },
     poke() {
-      wake?.()
+      waker.wake()
     },
     async stop(timeoutMs = 10_000) {
       running = false
-      wake?.()
+      waker.wake()
       await loopDone
       const deadline = Date.now() + timeoutMs
       while (stats.inflight > 0 && Date.now() < deadline) await sleep(20)

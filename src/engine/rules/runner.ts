@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { Agent, type Dispatcher } from 'undici'
+import { createWaker } from '../waker.js'
 import type { SecretBox } from '../../crypto.js'
 import { ruleMatches, type RuleSpec } from '../../domain/rules.js'
 import type { Store } from '../../store/db.js'
@@ -67,12 +68,12 @@ export function createRuleRunner(opts: RuleRunnerOptions) {
   let dirty = true
   let seenUpTo = -1
   let lastResume = 0
-  let wake: (() => void) | undefined
+  const waker = createWaker()
   let loopDone: Promise<void> | undefined
 
   const poke = () => {
     dirty = true
-    wake?.()
+    waker.wake()
   }
   const service: RuleService = createRuleService({ store: opts.store, box: opts.box, clock, accounts: opts.accounts, allowPrivateWebhooks: opts.allowPrivateWebhooks ?? false, wake: poke })
   bindRules(opts.store, service)
@@ -205,15 +206,7 @@ export function createRuleRunner(opts: RuleRunnerOptions) {
       }
       if (!running) break
       if (busy) continue
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, pollMs)
-        function done() {
-          clearTimeout(timer)
-          wake = undefined
-          resolve()
-        }
-        wake = done
-      })
+      await waker.sleep(pollMs)
     }
   }
 
@@ -233,7 +226,7 @@ export function createRuleRunner(opts: RuleRunnerOptions) {
     async stop(graceMs = 5_000) {
       running = false
       bus.off('event', onBusEvent)
-      wake?.()
+      waker.wake()
       const timer = setTimeout(() => stopping.abort(), graceMs)
       await loopDone
       clearTimeout(timer)

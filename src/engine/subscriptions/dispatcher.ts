@@ -1,6 +1,7 @@
 import type { EventEmitter } from 'node:events'
 import type { Logger } from 'pino'
 import { Agent, type Dispatcher } from 'undici'
+import { createWaker } from '../waker.js'
 import type { SecretBox } from '../../crypto.js'
 import type { Store } from '../../store/db.js'
 import { systemClock, type Clock } from '../clock.js'
@@ -87,12 +88,12 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
   let running = false
   let dirty = true
   let fannedUpTo = -1
-  let wake: (() => void) | undefined
+  const waker = createWaker()
   let loopDone: Promise<void> | undefined
 
   const poke = () => {
     dirty = true
-    wake?.()
+    waker.wake()
   }
   const service: SubscriptionService = createSubscriptionService({ store: opts.store, box: opts.box, clock, defaults: { maxInFlight, timeoutMs }, wake: poke, allowPrivateWebhooks: opts.allowPrivateWebhooks ?? false })
   bindSubscriptions(opts.store, service)
@@ -148,7 +149,7 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
         stats.inflight--
         slot.count--
         if (slot.count <= 0) inflight.delete(job.sub.id)
-        wake?.()
+        waker.wake()
       })
   }
 
@@ -200,15 +201,7 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
       } catch (err) {
         opts.logger.error({ err }, 'delivery schedule read failed')
       }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, delay)
-        function done() {
-          clearTimeout(timer)
-          wake = undefined
-          resolve()
-        }
-        wake = done
-      })
+      await waker.sleep(delay)
     }
   }
 
@@ -229,7 +222,7 @@ export function createSubscriptionDispatcher(opts: SubscriptionDispatcherOptions
     async stop(graceMs = 5_000) {
       running = false
       bus.off('event', onBusEvent)
-      wake?.()
+      waker.wake()
       await loopDone
       const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
       const deadline = Date.now() + graceMs

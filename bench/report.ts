@@ -1,3 +1,4 @@
+import { RATE_SAFETY } from '../src/engine/limiter.js'
 import type { MachineInfo } from './lib/machine.js'
 import type { CpuUse } from './lib/monitor.js'
 import type { BenchOptions } from './lib/options.js'
@@ -179,7 +180,7 @@ export function renderReport(r: RunReport, analysis: string | undefined): string
     )
     L.push('')
     L.push(
-      `The API caps \`rate_limit\` at 1,000 msg/s per account (and the worker paces at 98% of it), so one account can never reach 5,000/s: the run spreads over ${s.accounts} accounts on the same simulator (ceiling ${int(s.accounts * s.perAccountLimit * 0.98)}/s from pacing alone).`,
+      `The API caps \`rate_limit\` at 1,000 msg/s per account (and the worker paces at ${int(RATE_SAFETY * 100)}% of it), so one account can never reach 5,000/s: the run spreads over ${s.accounts} accounts on the same simulator (ceiling ${int(s.accounts * s.perAccountLimit * RATE_SAFETY)}/s from pacing alone).`,
     )
     L.push('')
     const e2e = medianOf(s.reps.map((x) => x.perSec))
@@ -198,7 +199,7 @@ export function renderReport(r: RunReport, analysis: string | undefined): string
     L.push('', '## Rate limit', '')
     L.push(
       `Per limit, ${int(opts.rateLimit.seconds)} s worth of messages accepted in a burst; the achieved rate is what the simulator saw arrive: (sends − 1) ÷ (last − first arrival). ` +
-        'Error = achieved ÷ limit − 1. The worker deliberately paces at 98% of the configured limit (RATE_SAFETY in src/engine/limiter.ts), so −2% is the design point and sits on the edge of the ±2% target.',
+        `Error = achieved ÷ limit − 1. The worker deliberately paces at ${int(RATE_SAFETY * 100)}% of the configured limit (RATE_SAFETY in src/engine/limiter.ts), so −${int(100 - RATE_SAFETY * 100)}% is the design point.`,
     )
     L.push('')
     L.push('| limit msg/s | accounts running | runs | achieved msg/s | error | most in any 1 s | within ±2% |', '|---:|---|---:|---:|---:|---:|---|')

@@ -18,9 +18,12 @@ export interface RateLimiter {
 
 /**
  * The fraction of the configured rate actually used: timer and network jitter can bunch two evenly
- * spaced sends together, and the provider counts arrivals, not our intentions.
+ * spaced sends together, and the provider counts arrivals, not our intentions. 99%: the achieved
+ * rate lands about 1% under the limit, inside a ±2% budget on either side (at 98% it measured
+ * −2.5% at 80/s, since timers only ever fire late); the dispatch window and the rebooking of late
+ * slots (outbox.ts) keep arrivals in any one second from exceeding the limit.
  */
-export const RATE_SAFETY = 0.98
+export const RATE_SAFETY = 0.99
 
 export function createMemoryLimiter(now: () => number = Date.now): RateLimiter {
   const tats = new Map<string, number>()

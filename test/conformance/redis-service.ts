@@ -1,4 +1,4 @@
-import { createConnection } from 'node:net'
+import { unreachable } from '../harness/reachable.js'
 
 /**
  * The Redis server of the machine for the conformance suites (limiter, notifications). Without it
@@ -11,23 +11,8 @@ import { createConnection } from 'node:net'
 export const REDIS_URL = process.env.WAGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 export const REQUIRED = Boolean(process.env.WAGATE_TEST_REQUIRE_SERVICES)
 
-function unreachable(url: string): Promise<string | undefined> {
-  const u = new URL(url)
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname, port: Number(u.port || 6379), timeout: 2_000 })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(undefined)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(`${url} did not answer in 2 s`)
-    })
-    socket.once('error', (err) => resolve(`${url} is unreachable (${err.message})`))
-  })
-}
 
-export const redisDown = await unreachable(REDIS_URL)
+export const redisDown = await unreachable(REDIS_URL, 6379)
 /** True when the Redis suites are skipped (no server, and not required). */
 export const redisSkipped = Boolean(redisDown) && !REQUIRED
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import { createConnection } from 'node:net'
 import { connect, type NatsConnection } from 'nats'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendEvent, eventBus } from '../../src/engine/events.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
+import { unreachable } from '../harness/reachable.js'
 
 /**
  * Acceptance (issue 6): NATS and Redis sinks receive every event of a 10,000-event run at least
@@ -18,21 +18,6 @@ const REDIS_URL = process.env.WAGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const EVENTS = 10_000
 const BATCH = 2_000
 
-function unreachable(url: string, defaultPort: number): Promise<string | undefined> {
-  const u = new URL(url)
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname, port: Number(u.port || defaultPort), timeout: 2_000 })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(undefined)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(`${url} did not answer in 2 s`)
-    })
-    socket.once('error', (err) => resolve(`${url} is unreachable (${err.message})`))
-  })
-}
 
 const down = [await unreachable(NATS_URL, 4222), await unreachable(REDIS_URL, 6379)].filter((d): d is string => d !== undefined)
 if (down.length > 0 && !REQUIRED) console.warn(`[events/sink-volume] skipping the 10,000-event sink run: ${down.join('; ')} (set WAGATE_TEST_REQUIRE_SERVICES to make this a failure)`)

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { createConnection } from 'node:net'
 import { connect, type NatsConnection } from 'nats'
 import { Redis } from 'ioredis'
 import { Webhook } from 'standardwebhooks'
@@ -7,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metaSandbox } from '../../src/sandbox.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { inbound, logEnd } from './helpers.js'
+import { unreachable } from '../harness/reachable.js'
 
 // Broker sinks against the NATS (JetStream) and Redis servers of the machine. Without them the
 // suites are skipped with the reason printed, unless WAGATE_TEST_REQUIRE_SERVICES is set (CI), where
@@ -16,21 +16,6 @@ const NATS_URL = process.env.WAGATE_TEST_NATS_URL ?? 'nats://127.0.0.1:4222'
 const REDIS_URL = process.env.WAGATE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 const SCHEDULE = '0,100,200,400,800,1600,3200'
 
-function unreachable(url: string, defaultPort: number): Promise<string | undefined> {
-  const u = new URL(url)
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname, port: Number(u.port || defaultPort), timeout: 2_000 })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(undefined)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(`${url} did not answer in 2 s`)
-    })
-    socket.once('error', (err) => resolve(`${url} is unreachable (${err.message})`))
-  })
-}
 
 const natsDown = await unreachable(NATS_URL, 4222)
 const redisDown = await unreachable(REDIS_URL, 6379)

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { createConnection, createServer } from 'node:net'
+import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { request, type Dispatcher } from 'undici'
 
@@ -63,23 +63,6 @@ export function freePort(): Promise<number> {
   })
 }
 
-/** Undefined when something listens at the URL's host and port, else why not (for skip messages). */
-
-export function unreachable(url: string, defaultPort: number): Promise<string | undefined> {
-  const u = new URL(url)
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname, port: Number(u.port || defaultPort), timeout: 2_000 })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(undefined)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(`${url} did not answer in 2 s`)
-    })
-    socket.once('error', (err) => resolve(`${url} is unreachable (${err.message})`))
-  })
-}
 
 /** Polls until `check` returns a truthy value; throws naming `what` after `timeoutMs`. */
 
@@ -194,3 +177,5 @@ export function logSummary(tail: string): string {
 export function report(test: string, figures: Record<string, unknown>): void {
   console.log(`[faults] ${test}: ${JSON.stringify(figures)}`)
 }
+
+export { unreachable } from '../harness/reachable.js'

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { createConnection } from 'node:net'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { loadConfig } from '../../src/config.js'
@@ -8,6 +7,7 @@ import { createLogger } from '../../src/logger.js'
 import { metaSandbox } from '../../src/sandbox.js'
 import { REDIS_URL, REQUIRED, redisDown } from '../conformance/redis-service.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
+import { unreachable } from '../harness/reachable.js'
 
 // Two instances on one PostgreSQL + Redis, in this process: an `api` gateway (with the sandbox's
 // simulated Meta account) and a `worker` gateway whose idle poll is a minute long. The message the
@@ -16,21 +16,6 @@ import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 
 const DATABASE_URL = process.env.WAGATE_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
-function unreachable(url: string, defaultPort: number): Promise<string | undefined> {
-  const u = new URL(url)
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: u.hostname, port: Number(u.port || defaultPort), timeout: 2_000 })
-    socket.once('connect', () => {
-      socket.destroy()
-      resolve(undefined)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve(`${url} did not answer in 2 s`)
-    })
-    socket.once('error', (err) => resolve(`${url} is unreachable (${err.message})`))
-  })
-}
 
 const missing = (await unreachable(DATABASE_URL, 5432)) ?? redisDown
 if (missing && !REQUIRED) console.warn(`[scaleout] skipping the roles test on PostgreSQL + Redis: ${missing} (set WAGATE_TEST_REQUIRE_SERVICES to make this a failure)`)

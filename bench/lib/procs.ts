@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readdirSync, statSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { freePort } from '../../test/harness/net.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { request } from 'undici'
@@ -76,18 +76,6 @@ export function randomSecret(bytes = 24): string {
   return randomBytes(bytes).toString('hex')
 }
 
-/** A port that was free a moment ago (the child binds it right after). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 function spawnNode(opts: SpawnOptions): { child: ChildProcess; tail: () => string; firstLine: Promise<string> } {
   const nodeArgs = opts.script.endsWith('.js') ? ['--enable-source-maps'] : ['--import', 'tsx']

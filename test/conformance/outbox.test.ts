@@ -22,6 +22,22 @@ const recording = (sends: Array<{ id: string; by: string }>, by: () => string) =
 const worker = (store: Store, account: Account) => fakeWorker(store, account)
 const queue = (store: Store, prefix: string, n: number, lease?: { owner: string; until: number }) => queueMessages(store, fakeAccount(TENANT, ACCOUNT), prefix, n, lease)
 
+/** A limiter whose every slot is held until `open()`: a job waiting at its send slot for as long as a test wants. */
+function gatedLimiter() {
+  let asked = false
+  let open: () => void = () => undefined
+  const gate = new Promise<void>((resolve) => (open = resolve))
+  const limiter: RateLimiter = {
+    async reserve() {
+      asked = true
+      await gate
+      return { ok: true, waitMs: 0 }
+    },
+    async penalize() {},
+  }
+  return { limiter, open, reserved: () => asked }
+}
+
 describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
   describe.skipIf(skip)(name, () => {
     let b: Backend
@@ -106,22 +122,12 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
     it('does not send a job that another worker took over while it waited for its send slot', async () => {
       const sends: Array<{ id: string; by: string }> = []
       // The limiter holds the job at its slot until the test opens the gate: a send slot far ahead.
-      let reserved = false
-      let open: () => void = () => undefined
-      const gate = new Promise<void>((resolve) => (open = resolve))
-      const held: RateLimiter = {
-        async reserve() {
-          reserved = true
-          await gate
-          return { ok: true, waitMs: 0 }
-        },
-        async penalize() {},
-      }
-      const w = fakeWorker(b.store, recording(sends, () => 'w'), 1_000, held)
+      const { limiter, open, reserved } = gatedLimiter()
+      const w = fakeWorker(b.store, recording(sends, () => 'w'), 1_000, limiter)
       const [id] = await queue(b.store, 'slot', 1)
       w.start()
       try {
-        await until(async () => reserved, 10_000, 'the job to wait for its slot')
+        await until(async () => reserved(), 10_000, 'the job to wait for its slot')
         // Meanwhile its lease lapsed and another worker leased it (as a saturated database would let happen).
         await b.store.write((tx) => tx.updateTable('outbox').set({ lease_owner: 'wrk_other', lease_until: Date.now() + 60_000 }).where('message_id', '=', id as string).execute())
         await sleep(600) // more than a renewal period (lease ÷ 4): the worker learns it lost the job
@@ -138,16 +144,8 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
 
     it('sends a job whose slot wait outlasts its first lease, renewals keeping it', async () => {
       const sends: Array<{ id: string; by: string }> = []
-      let open: () => void = () => undefined
-      const gate = new Promise<void>((resolve) => (open = resolve))
-      const held: RateLimiter = {
-        async reserve() {
-          await gate
-          return { ok: true, waitMs: 0 }
-        },
-        async penalize() {},
-      }
-      const w = fakeWorker(b.store, recording(sends, () => 'w'), 1_000, held)
+      const { limiter, open } = gatedLimiter()
+      const w = fakeWorker(b.store, recording(sends, () => 'w'), 1_000, limiter)
       const ids = await queue(b.store, 'renewed', 1)
       w.start()
       try {

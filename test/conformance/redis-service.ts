@@ -1,4 +1,4 @@
-import { unreachable } from '../harness/reachable.js'
+import { unreachable } from '../harness/net.js'
 
 /**
  * The Redis server of the machine for the conformance suites (limiter, notifications). Without it

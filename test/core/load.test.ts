@@ -2,7 +2,8 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Simulator } from '../../src/simulators/types.js'
 import type { TestGateway } from '../harness/gateway.js'
-import { allMessages, META, startMetaGateway, startTimingProxy } from './helpers.js'
+import { startTimingProxy, type TimingProxy } from '../harness/timing-proxy.js'
+import { allMessages, META, startMetaGateway } from './helpers.js'
 
 /**
  * Acceptance under load: 1,000 messages through the Meta simulator all end `read`, none lost, none
@@ -114,7 +115,7 @@ describe('load: 1,000 messages, clean provider', () => {
 describe('load: 1,000 messages, 30% faulted calls, rate limit 200/s', () => {
   let t: TestGateway
   let sim: Simulator
-  let proxy: Awaited<ReturnType<typeof startTimingProxy>>
+  let proxy: TimingProxy
   const created: number[] = []
   const onCreate = (message: unknown) => {
     const { request } = message as { request: { origin: string; path: string } }
@@ -150,7 +151,7 @@ describe('load: 1,000 messages, 30% faulted calls, rate limit 200/s', () => {
     expect(new Set(sent.map((r) => r.clientRef))).toEqual(new Set(ids))
     expect(stats.duplicates).toBe(0)
 
-    const arrivals = (await proxy.calls()).filter((c) => c.path.endsWith('/messages'))
+    const arrivals = (await proxy.arrivals()).filter((c) => c.path.endsWith('/messages'))
     expect(arrivals).toHaveLength(N + stats.faulted)
     expect(arrivals.filter((c) => c.status === 200)).toHaveLength(N)
     expect(created).toHaveLength(N + stats.faulted)

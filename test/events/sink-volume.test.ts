@@ -4,7 +4,7 @@ import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { appendEvent, eventBus } from '../../src/engine/events.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
-import { unreachable } from '../harness/reachable.js'
+import { unreachable } from '../harness/net.js'
 
 /**
  * Acceptance (issue 6): NATS and Redis sinks receive every event of a 10,000-event run at least

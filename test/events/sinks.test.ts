@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metaSandbox } from '../../src/sandbox.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
 import { inbound, logEnd } from './helpers.js'
-import { unreachable } from '../harness/reachable.js'
+import { unreachable } from '../harness/net.js'
 
 // Broker sinks against the NATS (JetStream) and Redis servers of the machine. Without them the
 // suites are skipped with the reason printed, unless WAGATE_TEST_REQUIRE_SERVICES is set (CI), where

@@ -21,7 +21,7 @@ import {
   type SimulatorProcess,
 } from './harness.js'
 import { assertRequired, createDatabase, scaleOutMissing, warnSkip, type TestDatabase } from './services.js'
-import { startTimingProxy, type TimingProxy } from './timing-proxy.js'
+import { startTimingProxy, type TimingProxy } from '../harness/timing-proxy.js'
 
 /**
  * Scale-out: two gateway processes on one PostgreSQL database and one Redis.
@@ -40,7 +40,7 @@ import { startTimingProxy, type TimingProxy } from './timing-proxy.js'
  * busiest second must reach 90% of the limit (the cap is really contended) and stay within it + 2%,
  * or + 2 messages where 2% is less than that (at 50/s: 52).
  *
- * Arrivals are stamped by a pass-through on its own thread (timing-proxy.ts), not by the simulator,
+ * Arrivals are stamped by a pass-through on its own thread (test/harness/timing-proxy.ts), not by the simulator,
  * whose event loop is busy posting tens of thousands of status webhooks.
  */
 const N = envNumber('WAGATE_FAULT_MESSAGES', 10_000)

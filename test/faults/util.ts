@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto'
-import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { request, type Dispatcher } from 'undici'
 
@@ -49,19 +48,6 @@ export function secret(bytes = 24): string {
   return randomBytes(bytes).toString('hex')
 }
 
-/** A port that was free a moment ago (the child binds it right after). */
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address()
-      const port = typeof address === 'object' && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-}
 
 
 /** Polls until `check` returns a truthy value; throws naming `what` after `timeoutMs`. */
@@ -178,4 +164,4 @@ export function report(test: string, figures: Record<string, unknown>): void {
   console.log(`[faults] ${test}: ${JSON.stringify(figures)}`)
 }
 
-export { unreachable } from '../harness/reachable.js'
+export { freePort, unreachable } from '../harness/net.js'

@@ -7,7 +7,7 @@ import { createLogger } from '../../src/logger.js'
 import { metaSandbox } from '../../src/sandbox.js'
 import { REDIS_URL, REQUIRED, redisDown } from '../conformance/redis-service.js'
 import { startTestGateway, type TestGateway } from '../harness/gateway.js'
-import { unreachable } from '../harness/reachable.js'
+import { unreachable } from '../harness/net.js'
 
 // Two instances on one PostgreSQL + Redis, in this process: an `api` gateway (with the sandbox's
 // simulated Meta account) and a `worker` gateway whose idle poll is a minute long. The message the

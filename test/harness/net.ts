@@ -1,4 +1,4 @@
-import { createConnection } from 'node:net'
+import { createConnection, createServer } from 'node:net'
 
 /**
  * Undefined when something listens at the URL's host and port, else why not (for skip messages of
@@ -20,5 +20,18 @@ export function unreachable(url: string, defaultPort: number): Promise<string | 
       resolve(`${url} did not answer in 2 s`)
     })
     socket.once('error', (err) => resolve(`${url} is unreachable (${err.message})`))
+  })
+}
+
+/** A loopback port that was free a moment ago (a child process binds it right after). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
   })
 }

@@ -5,9 +5,9 @@ import type { OutboundContent } from '../domain/content.js'
 import { SendError, type NormalizedError } from '../domain/errors.js'
 import { newId } from '../domain/ids.js'
 import type { OutboundMessage, Recipient } from '../providers/types.js'
-import type { Store, Tx } from '../store/db.js'
+import type { Store } from '../store/db.js'
 import { isConnectionFailure } from '../store/errors.js'
-import { isPostgresTx, lockKeys } from '../store/locks.js'
+import { lockKeys } from '../store/locks.js'
 import type { MessageTable } from '../store/schema.js'
 import type { Account, AccountService } from './accounts.js'
 import type { Clock } from './clock.js'
@@ -19,6 +19,7 @@ import { createDispatchWindow } from './dispatch-window.js'
 import { RATE_SAFETY, type RateLimiter } from './limiter.js'
 import { applyStatus, parkKey } from './status-apply.js'
 import { createWaker } from './waker.js'
+import { leaseRound } from './outbox-lease.js'
 
 /**
  * The outbox worker: leases due jobs, paces them per account, sends them through the adapter and
@@ -84,56 +85,6 @@ export function createOutboxWorker(opts: WorkerOptions) {
   let running = false
   const waker = createWaker()
   let loopDone: Promise<void> | undefined
-
-  const lease = (tx: Tx, now: number, max: number) =>
-    (async () => {
-      const due = await tx
-        .selectFrom('outbox')
-        .select(['message_id', 'attempts', 'lease_owner'])
-        .where('run_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
-        .orderBy('run_at')
-        .orderBy('message_id')
-        .limit(max)
-        // PostgreSQL: several workers lease at once; each claims rows the others have not locked.
-        // A job waits while an earlier job of its recipient is still in the outbox and not held by
-        // this worker: in-process chains keep order per recipient, but only within one process.
-        .$if(isPostgresTx(tx), (q) =>
-          q
-            .where(({ not, exists, selectFrom }) =>
-              not(
-                exists(
-                  selectFrom('outbox as earlier')
-                    .select('earlier.message_id')
-                    .whereRef('earlier.account_id', '=', 'outbox.account_id')
-                    .whereRef('earlier.recipient', '=', 'outbox.recipient')
-                    .whereRef('earlier.message_id', '<', 'outbox.message_id')
-                    .where((eb) => eb.or([eb('earlier.lease_owner', 'is', null), eb('earlier.lease_owner', '!=', owner), eb('earlier.lease_until', '<', now)])),
-                ),
-              ),
-            )
-            .forUpdate()
-            .skipLocked(),
-        )
-        .execute()
-      if (due.length === 0) return []
-      const ids = due.map((d) => d.message_id)
-      await tx.updateTable('outbox').set({ lease_owner: owner, lease_until: now + opts.leaseMs }).where('message_id', 'in', ids).execute()
-      // An expired lease with no outcome recorded: its holder (killed, or stalled past the lease) may
-      // have handed the job to the provider already, so this send may be a duplicate — count it.
-      // Not counted: our own jobs still queued here, or that failed here before reaching the adapter.
-      const ours = (id: string) => queued.has(id) || unsent.has(id)
-      const takenOver = new Set(due.filter((d) => d.lease_owner !== null && !(d.lease_owner === owner && ours(d.message_id))).map((d) => d.message_id))
-      if (takenOver.size > 0) {
-        await tx.updateTable('messages').set((eb) => ({ duplicate_risk: eb('duplicate_risk', '+', 1) })).where('id', 'in', [...takenOver]).execute()
-      }
-      const messages = await tx.selectFrom('messages').selectAll().where('id', 'in', ids).execute()
-      const byId = new Map(messages.map((m) => [m.id, m]))
-      return due.flatMap((d) => {
-        const message = byId.get(d.message_id)
-        return message ? [{ message, attempts: d.attempts, takenOver: takenOver.has(d.message_id), leaseUntil: now + opts.leaseMs }] : []
-      })
-    })()
 
   const emit = (events: Envelope[]) => {
     if (events.length > 0) opts.onEvents?.(events)
@@ -336,6 +287,9 @@ export function createOutboxWorker(opts: WorkerOptions) {
    * job leased again while still queued is never queued twice — that was a second send.
    */
   const queued = new Map<string, Job>()
+  /** Jobs queued here per account id: each account holds at most a second of its rate (fair-share.ts). */
+  const inflightByAccount = new Map<string, number>()
+  let leaseRounds = 0
 
   /** Extends our leases; a job whose row another worker now holds is marked lost (leaseUntil 0). */
   const renewLeases = async () => {
@@ -366,8 +320,10 @@ export function createOutboxWorker(opts: WorkerOptions) {
   const enqueue = (job: Job) => {
     if (queued.has(job.message.id)) return
     queued.set(job.message.id, job)
-    const key = `${job.message.account_id}|${job.message.urn}`
+    const accountId = job.message.account_id
+    const key = `${accountId}|${job.message.urn}`
     stats.inflight++
+    inflightByAccount.set(accountId, (inflightByAccount.get(accountId) ?? 0) + 1)
     const previous = chains.get(key) ?? Promise.resolve()
     const next = previous
       .then(() => process(job))
@@ -378,6 +334,9 @@ export function createOutboxWorker(opts: WorkerOptions) {
       .finally(() => {
         queued.delete(job.message.id)
         stats.inflight--
+        const left = (inflightByAccount.get(accountId) ?? 1) - 1
+        if (left > 0) inflightByAccount.set(accountId, left)
+        else inflightByAccount.delete(accountId)
         if (chains.get(key) === next) chains.delete(key)
         waker.wake()
       })
@@ -404,7 +363,9 @@ export function createOutboxWorker(opts: WorkerOptions) {
       let leased: Job[] = []
       if (free > 0) {
         try {
-          leased = await opts.store.write((tx) => lease(tx, opts.clock.now(), Math.min(free, 500)))
+          const ours = (id: string) => queued.has(id) || unsent.has(id)
+          const round = { owner, leaseMs: opts.leaseMs, free: Math.min(free, 500), concurrency: opts.concurrency, inflight: inflightByAccount, start: leaseRounds++, ours }
+          leased = await opts.store.write((tx) => leaseRound(tx, { ...round, now: opts.clock.now() }))
         } catch (err) {
           opts.logger.error({ err }, 'outbox lease failed')
         }
@@ -414,7 +375,8 @@ export function createOutboxWorker(opts: WorkerOptions) {
         unsent.delete(job.message.id)
         enqueue(job)
       }
-      if (leased.length > 0 && leased.length === Math.min(free, 500)) continue
+      // Slots left and jobs found: another round may deal the slots an account could not fill.
+      if (leased.length > 0 && stats.inflight < opts.concurrency) continue
       await waker.sleep(pollMs)
     }
   }

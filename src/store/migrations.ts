@@ -3,6 +3,7 @@ import { migration0004 } from './migrations/0004_routing.js'
 import { migration0005 } from './migrations/0005_window_templates.js'
 import { migration0006 } from './migrations/0006_rules.js'
 import { migration0007 } from './migrations/0007_scale.js'
+import { migration0008 } from './migrations/0008_fair_lease.js'
 
 /**
  * Schema migrations, written with Kysely's schema builder so the same code creates the tables on
@@ -259,6 +260,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0005_window_templates': migration0005(dialect),
     '0006_rules': migration0006(dialect),
     '0007_scale': migration0007(dialect),
+    '0008_fair_lease': migration0008(dialect),
   }
 }
 

@@ -42,7 +42,18 @@ const types = {
 interface Tracked {
   api: PostgresPoolClient
   broken: boolean
+  /** SQL text → name of the server-side prepared statement made for it on this connection. */
+  prepared: Map<string, string>
 }
+
+/**
+ * Statements with parameters are prepared once per connection under a name and then only bound and
+ * executed: the server parses and plans each of the engine's few dozen statement shapes once
+ * instead of on every call (measured: PostgreSQL's CPU per send fell by about a third). Statements
+ * whose text varies (`in ($1, …, $n)` of varying length) would fill the server's memory with
+ * one-off plans, so each connection prepares at most this many and runs the rest unnamed.
+ */
+const MAX_PREPARED_PER_CONNECTION = 200
 
 export function createPgPool(settings: PgPoolSettings): { pool: PostgresPool; raw: pg.Pool } {
   // Opening a connection is bounded by the client; waiting for a free one by `connect()` below
@@ -81,12 +92,19 @@ export function createPgPool(settings: PgPoolSettings): { pool: PostgresPool; ra
     if (known) return known
     const state: Tracked = {
       broken: false,
+      prepared: new Map(),
       api: {
         query: ((text: unknown, params?: readonly unknown[]) => {
           // Kysely passes a cursor object for streaming; hand it through untouched.
           if (typeof text !== 'string') return client.query(text as pg.Submittable) as unknown
-          return client.query(text, params as unknown[]).catch((error: unknown) => {
+          return client.query(statement(state, text, params)).catch((error: unknown) => {
             if (errorCode(error) === '57014') throw new StoreUnavailableError('a database statement timed out', { cause: error })
+            // "cached plan must not change result type": a migration altered a table under one of
+            // this connection's prepared statements. A fresh connection prepares them again.
+            if (errorCode(error) === '0A000') {
+              state.broken = true
+              throw new StoreUnavailableError('the database schema changed under a prepared statement', { cause: error })
+            }
             if (isConnectionFailure(error)) {
               state.broken = true
               throw new StoreUnavailableError('the database connection failed', { cause: error })
@@ -110,6 +128,19 @@ export function createPgPool(settings: PgPoolSettings): { pool: PostgresPool; ra
     })
     tracked.set(client, state)
     return state
+  }
+
+  const statement = (state: Tracked, text: string, params: readonly unknown[] | undefined): pg.QueryConfig => {
+    const values = params as unknown[] | undefined
+    // No parameters: DDL, `begin`, `commit`, and migration scripts of several statements, which
+    // only the simple protocol (unnamed) accepts.
+    if (!values || values.length === 0) return { text, values }
+    let name = state.prepared.get(text)
+    if (name === undefined && state.prepared.size < MAX_PREPARED_PER_CONNECTION) {
+      name = `wagate_${state.prepared.size}`
+      state.prepared.set(text, name)
+    }
+    return name === undefined ? { text, values } : { name, text, values }
   }
 
   const pool: PostgresPool = {

@@ -57,8 +57,9 @@ export function fakeAccount(tenantId: string, id: string, onSend: (message: Outb
   } as unknown as Account
 }
 
-export function fakeWorker(store: Store, account: Account, leaseMs = 5_000, limiter: RateLimiter = createMemoryLimiter()): OutboxWorker {
-  const accounts = { byId: async (id: string) => (id === account.row.id ? account : undefined) } as unknown as AccountService
+export function fakeWorker(store: Store, account: Account | Account[], leaseMs = 5_000, limiter: RateLimiter = createMemoryLimiter()): OutboxWorker {
+  const known = Array.isArray(account) ? account : [account]
+  const accounts = { byId: async (id: string) => known.find((a) => a.row.id === id) } as unknown as AccountService
   return createOutboxWorker({
     store,
     accounts,

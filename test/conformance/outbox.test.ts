@@ -190,6 +190,40 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
       expect(w.stats().lateSlots).toBe(1)
     })
 
+    it('a one-off message of another account is not kept behind a paced backlog (fair leasing)', async () => {
+      // Account "campaign" (20 msg/s) has 200 jobs queued first, "oneoff" (20 msg/s) 3 jobs after
+      // them. Leased in queue order, the campaign's jobs would hold all 16 slots for ~9 s.
+      const sends: string[] = []
+      const paced = (id: string) => {
+        const a = fakeAccount(TENANT, id, (m) => sends.push(m.id))
+        a.row.rate_limit = 20
+        return a
+      }
+      const campaign = paced('acc_campaign')
+      const oneOff = paced('acc_oneoff')
+      await b.store.write(async (tx) => {
+        for (const a of [campaign, oneOff]) await tx.insertInto('accounts').values(a.row).execute()
+      })
+      const backlog = await queueMessages(b.store, campaign, 'campaign', 200)
+      await sleep(5) // later run_at for the one-off jobs
+      const mine = await queueMessages(b.store, oneOff, 'oneoff', 3)
+      const w = fakeWorker(b.store, [campaign, oneOff], 60_000)
+      w.start()
+      try {
+        await until(async () => (await outboxLeft(b.store, mine)) === 0, 5_000, 'the one-off jobs to be sent')
+      } finally {
+        await w.stop()
+      }
+      const campaignSent = sends.filter((id) => id.startsWith('msg_campaign')).length
+      // 3 one-off sends at 20/s take ~100 ms; the campaign sent a few in that time, not its backlog.
+      expect(campaignSent).toBeLessThan(30)
+      expect(sends.filter((id) => id.startsWith('msg_oneoff')).sort()).toEqual(mine)
+      // No more than a second of the campaign's rate was leased at once.
+      const held = await b.store.read.selectFrom('outbox').select('message_id').where('message_id', 'in', backlog).where('lease_owner', 'is not', null).execute()
+      expect(held.length).toBeLessThanOrEqual(20)
+      await b.store.write((tx) => tx.deleteFrom('outbox').where('message_id', 'in', backlog).execute())
+    })
+
     it('the delivery queue never leases one delivery twice while leased, across two instances', async () => {
       const now = Date.now()
       await b.store.write(async (tx) => {

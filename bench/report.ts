@@ -198,7 +198,7 @@ export function renderReport(r: RunReport, analysis: string | undefined): string
   if (rl.length > 0) {
     L.push('', '## Rate limit', '')
     L.push(
-      `Per limit, ${int(opts.rateLimit.seconds)} s worth of messages accepted in a burst; the achieved rate is what the simulator saw arrive: (sends − 1) ÷ (last − first arrival). ` +
+      `Per limit, ${int(opts.rateLimit.seconds)} s worth of messages accepted in a burst ("both at once": each account's burst from its own client at the same time, so the faster account's backlog competes with the slower one in the outbox, not at the API); the achieved rate is what the simulator saw arrive: (sends − 1) ÷ (last − first arrival). ` +
         `Error = achieved ÷ limit − 1. The worker deliberately paces at ${int(RATE_SAFETY * 100)}% of the configured limit (RATE_SAFETY in src/engine/limiter.ts), so −${int(100 - RATE_SAFETY * 100)}% is the design point.`,
     )
     L.push('')

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { interleave, maxInWindow, medianOf, percentile, rateOf, Samples, summarize } from './stats.js'
+import { maxInWindow, medianOf, percentile, rateOf, Samples, summarize } from './stats.js'
 
 describe('percentile (nearest rank)', () => {
   const hundred = Array.from({ length: 100 }, (_, i) => 100 - i) // 100..1, unsorted on purpose
@@ -55,15 +55,5 @@ describe('rate helpers', () => {
     expect(maxInWindow([0, 10, 20, 1005, 1010], 1000)).toBe(3)
     expect(maxInWindow([0, 1000, 2000], 1000)).toBe(1)
     expect(maxInWindow([], 1000)).toBe(0)
-  })
-
-  it('interleave spreads each group over the whole sequence', () => {
-    expect(interleave([1, 3])).toEqual([1, 0, 1, 1])
-    const seq = interleave([80, 1000])
-    expect(seq.filter((a) => a === 0)).toHaveLength(80)
-    expect(seq.filter((a) => a === 1)).toHaveLength(1000)
-    // the small group is not bunched at one end
-    const firstHalf = seq.slice(0, seq.length / 2).filter((a) => a === 0).length
-    expect(firstHalf).toBe(40)
   })
 })

@@ -112,18 +112,3 @@ export function rateOf(times: number[]): number {
   }
   return last > first ? ((times.length - 1) * 1000) / (last - first) : Number.NaN
 }
-
-/**
- * Spreads `counts[a]` items of each group `a` evenly over one sequence (group indices), so a batch
- * sent in order keeps every group busy from start to end.
- *
- * @example
- * interleave([1, 3]) // [1, 0, 1, 1]
- */
-export function interleave(counts: number[]): number[] {
-  const slots: Array<[number, number]> = []
-  counts.forEach((c, a) => {
-    for (let k = 0; k < c; k++) slots.push([(k + 0.5) / c, a])
-  })
-  return slots.sort((x, y) => x[0] - y[0] || x[1] - y[1]).map(([, a]) => a)
-}

@@ -10,7 +10,7 @@ import { startMetaSimulator, type Child } from '../lib/procs.js'
 import { summarizeProfile, type ProfileSummary } from '../lib/profile.js'
 import { RoundRobin } from '../lib/round-robin.js'
 import type { StoreProbe } from '../lib/store-probe.js'
-import { interleave, maxInWindow, rateOf, summarize, type LatencySummary } from '../lib/stats.js'
+import { maxInWindow, rateOf, summarize, type LatencySummary } from '../lib/stats.js'
 import type { RunContext } from './context.js'
 import { runIngestSuite, type SuiteResult } from './ingest-suite.js'
 import { FLOW_SIM_ENV, runSendBaseline, startSink } from './send-baseline.js'
@@ -118,11 +118,21 @@ export async function runFlowOn(ctx: RunContext, spec: BackendSpec, which: { rat
         const runs: RateLimitRun[] = []
         const once = async (group: BenchAccount[], mode: 'alone' | 'mixed') => {
           const counts = group.map((a) => Math.round(a.rateLimit * opts.rateLimit.seconds))
-          const seq = interleave(counts)
           const before = (await simStats(sim.url)).sent
           const t0 = Date.now()
-          const accepted = await fixedCount(api, (i) => sendMessageRequest(d.apiKey, (group[seq[i] as number] as BenchAccount).name, nextRecipient(), `rate ${i}`), { count: seq.length, concurrency: opts.send.concurrency })
-          const total = seq.length
+          // Each account's burst comes from its own client, at once: with one interleaved stream the
+          // slower account's messages would reach the gateway only at its share of the API's accept
+          // rate, and the figure would measure the API, not how the worker shares the sending.
+          const bursts = await Promise.all(
+            group.map((a, g) =>
+              fixedCount(api, (i) => sendMessageRequest(d.apiKey, a.name, nextRecipient(), `rate ${g}-${i}`), {
+                count: counts[g] as number,
+                concurrency: Math.max(1, Math.floor(opts.send.concurrency / group.length)),
+              }),
+            ),
+          )
+          const accepted = { throughput: bursts.reduce((t, b) => t + b.ok, 0) / (Math.max(...bursts.map((b) => b.elapsedMs)) / 1000), errors: bursts.reduce((t, b) => t + b.errors, 0), firstError: bursts.find((b) => b.firstError)?.firstError }
+          const total = counts.reduce((t, c) => t + c, 0)
           const waited = await waitFor(() => simStats(sim.url), (s) => s.sent >= before + total, opts.rateLimit.seconds * 4_000 + 30_000)
           const records = (await simSent(sim.url)).filter((x) => x.at >= t0)
           for (const a of group) {

@@ -14,6 +14,12 @@ export interface RateLimiter {
   reserve(key: string, spec: RateSpec, maxWaitMs: number): Promise<{ ok: boolean; waitMs: number }>
   /** Holds every send of `key` until `untilMs` (after a throttling answer from the provider). */
   penalize(key: string, untilMs: number): Promise<void>
+  /**
+   * The schedule is shared with other processes (Redis). Only then is a slot woken up late for
+   * booked again (outbox.ts): in one process the dispatch window alone keeps a second within the
+   * limit, and rebooking would only lose the slots an event loop busy with other work woke up late for.
+   */
+  readonly shared?: boolean
 }
 
 /**

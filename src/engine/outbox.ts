@@ -219,7 +219,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       if (!slot.ok) return retry(job, job.attempts, slot.waitMs, undefined, false)
       const due = Date.now() + slot.waitMs
       if (slot.waitMs > 0) await sleep(slot.waitMs)
-      if (Date.now() - due <= LATE_SLOT_MS || late >= MAX_REBOOKINGS) break
+      if (!opts.limiter.shared || Date.now() - due <= LATE_SLOT_MS || late >= MAX_REBOOKINGS) break
       stats.lateSlots++
     }
     // The booked slot says when we meant to send; the window caps when sends really go (same tick

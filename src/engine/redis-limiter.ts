@@ -98,6 +98,7 @@ export function createRedisLimiter(opts: RedisLimiterOptions): RateLimiter {
   }
 
   return {
+    shared: true,
     async reserve(key, spec, maxWaitMs) {
       const interval = 1000 / (spec.ratePerSec * RATE_SAFETY)
       const tolerance = interval * (Math.max(1, spec.burst) - 1)

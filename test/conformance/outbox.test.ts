@@ -160,10 +160,14 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
       expect(risk.map((r) => Number(r.duplicate_risk))).toEqual([0])
     })
 
-    it('books a fresh slot when it wakes up late for its slot (a stalled event loop), then sends once', async () => {
+    it.each([
+      { shared: true, reservations: 2, rebooked: 1 },
+      { shared: false, reservations: 1, rebooked: 0 },
+    ])('a late wake-up for its slot (a stalled event loop), schedule shared: $shared → $reservations reservation(s), then one send', async ({ shared, reservations: expectedReservations, rebooked }) => {
       const sends: Array<{ id: string; by: string }> = []
       let reservations = 0
       const stalling: RateLimiter = {
+        shared,
         async reserve() {
           reservations++
           // The first slot is 5 ms ahead, and the event loop then stalls for 80 ms: the wake-up is late.
@@ -178,7 +182,7 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
         async penalize() {},
       }
       const w = fakeWorker(b.store, recording(sends, () => 'w'), 5_000, stalling)
-      const ids = await queue(b.store, 'late', 1)
+      const ids = await queue(b.store, `late-${shared}`, 1)
       w.start()
       try {
         await until(async () => (await outboxLeft(b.store, ids)) === 0, 10_000, 'the job to be sent')
@@ -186,8 +190,10 @@ describe.each(STORE_BACKENDS)('outbox conformance: $name', ({ name, skip }) => {
         await w.stop()
       }
       expect(sends.map((s) => s.id)).toEqual(ids)
-      expect(reservations).toBe(2)
-      expect(w.stats().lateSlots).toBe(1)
+      // Shared (Redis): the slot it slept through belongs to the schedule of every process, so it
+      // books another. In one process the dispatch window caps the second; the send goes at once.
+      expect(reservations).toBe(expectedReservations)
+      expect(w.stats().lateSlots).toBe(rebooked)
     })
 
     it('a one-off message of another account is not kept behind a paced backlog (fair leasing)', async () => {

@@ -148,7 +148,7 @@ export function backendSection(r: RunReport): string[] {
       '**1 process**: one `wagate serve` (role all: API, webhooks, outbox worker) with WAGATE_DATABASE_URL and WAGATE_REDIS_URL (shared limiter and wake-ups). ' +
       '**2 processes**: two such processes on the same schema and Redis, with the same API and secret keys. ' +
       'The load generator sends to each in turn (the same connections in all, split between them); half of the accounts have their provider webhooks (`sent` statuses) posted to each; both workers lease from the one outbox. ' +
-      `Median of ${b.reps} runs per figure; ratios are to the baselines of this run (bare route, undici-only send). Store defaults: pool of 10 connections per process, READ COMMITTED, one transaction per write.`,
+      `Median of ${b.reps} runs per figure; ratios are to the baselines of this run (bare route, undici-only send). ${b.sizing ?? ''} Store defaults: pool of 10 connections per process, READ COMMITTED, one transaction per write.`,
   )
 
   if (all.some((x) => x.ingest)) {

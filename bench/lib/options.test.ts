@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { parseOptions } from './options.js'
+import { describeSizing, parseOptions, postgresSizing } from './options.js'
 
 describe('parseOptions', () => {
   it('runs every scenario five times by default', () => {
@@ -47,5 +47,18 @@ describe('parseOptions', () => {
     expect(parseOptions([]).services).toEqual({ databaseUrl: 'postgres://postgres@127.0.0.1:5432/test', redisUrl: 'redis://127.0.0.1:6379' })
     const o = parseOptions([], { WAGATE_BENCH_DATABASE_URL: 'postgres://u@db:5433/bench', WAGATE_BENCH_REDIS_URL: 'redis://cache:6380/2' })
     expect(o.services).toEqual({ databaseUrl: 'postgres://u@db:5433/bench', redisUrl: 'redis://cache:6380/2' })
+  })
+
+  it('sizes the PostgreSQL variants smaller but keeps their repetitions and scenarios, and says so', () => {
+    const full = parseOptions([])
+    const pg = postgresSizing(full)
+    expect(pg.reps).toBe(full.backendReps)
+    expect(pg.send.messagesPerRep).toBeLessThan(full.send.messagesPerRep)
+    expect(pg.rateLimit.seconds).toBeLessThan(full.rateLimit.seconds)
+    expect(pg.rateLimit.limits).toEqual(full.rateLimit.limits)
+    expect(pg.ingest.openRate).toBe(5_000)
+    expect(pg.ingest.rampRates.slice(0, 2)).toEqual([250, 500])
+    expect(describeSizing(pg)).toContain(`${pg.send.messagesPerRep.toLocaleString('en-US')} messages per send run`)
+    expect(postgresSizing(parseOptions(['--quick'])).send.messagesPerRep).toBeLessThan(pg.send.messagesPerRep)
   })
 })

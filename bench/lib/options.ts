@@ -119,6 +119,44 @@ export function parseOptions(rawArgv: string[], env: Record<string, string | und
   }
 }
 
+/**
+ * The options of the PostgreSQL + Redis variants: the same scenarios and `backendReps` runs each,
+ * with fewer messages per run. These variants get through ~150–200 messages and ~1,800 webhooks a
+ * second on two cores (a fifth to a tenth of SQLite here); at the SQLite sizes, the two variants
+ * took 16 of the 20 minutes of a full run. Lower ramp steps in front (a store a few times slower
+ * than SQLite would fail the first one and give no figure), and a wait for the backlog of an
+ * overloaded run before the next one.
+ *
+ * @example
+ * postgresSizing(parseOptions([])).send.messagesPerRep // 1200
+ */
+export function postgresSizing(o: BenchOptions): BenchOptions {
+  return {
+    ...o,
+    reps: o.backendReps,
+    ingest: {
+      ...o.ingest,
+      rampRates: [250, 500, ...o.ingest.rampRates.filter((x) => x > 500)],
+      settleMs: o.quick ? 20_000 : 60_000,
+      openMs: o.quick ? 1_000 : 1_500,
+      closedMs: o.quick ? 1_000 : 1_500,
+    },
+    send: { ...o.send, messagesPerRep: o.quick ? 500 : 1_200 },
+    known: { openMs: o.quick ? 600 : 1_000, closedMs: 1_000 },
+    rateLimit: { ...o.rateLimit, seconds: o.quick ? 1 : 1.5 },
+  }
+}
+
+/** One sentence for RESULTS.md: how the runs of a variant were sized. */
+export function describeSizing(o: BenchOptions): string {
+  const n = (x: number) => x.toLocaleString('en-US')
+  return (
+    `Each run: ingest open loop ${n(o.ingest.openRate)}/s for ${o.ingest.openMs / 1000} s and closed loop ${o.ingest.closedMs / 1000} s ` +
+    `(known messages: ${o.known.openMs / 1000} s and ${o.known.closedMs / 1000} s), ${n(o.send.messagesPerRep)} messages per send run, ` +
+    `${o.rateLimit.seconds} s worth of messages per rate-limit run.`
+  )
+}
+
 /** `--only ingest` → `--only=ingest` for the options that take a value. */
 function joinValues(argv: string[]): string[] {
   const out: string[] = []

@@ -1,7 +1,7 @@
 import type { LoadResult } from '../lib/load.js'
 import { backendLabel } from '../lib/deployment.js'
 import type { CpuUse } from '../lib/monitor.js'
-import type { BackendSpec } from '../lib/options.js'
+import { describeSizing, postgresSizing, type BackendSpec } from '../lib/options.js'
 import { checkServices, redactUrl } from '../lib/pg-services.js'
 import type { RunContext } from './context.js'
 import { runFlowOn, type FlowResult } from './flow.js'
@@ -36,6 +36,8 @@ export interface BackendsResult {
   redis: string
   postgresVersion?: string
   reps: number
+  /** How the runs were sized (fewer messages than the SQLite runs), for the report. */
+  sizing?: string
   runs: BackendRun[]
   /** Baselines run for these backends because no SQLite scenario ran them. */
   bare?: { suite: SuiteResult; rssPeak: number }
@@ -65,10 +67,8 @@ export async function runBackends(
   }
   result.postgresVersion = check.postgresVersion
   log(`PostgreSQL ${check.postgresVersion} at ${result.database}, Redis at ${result.redis}`)
-  // Lower ramp steps in front (a store a few times slower than SQLite would fail the first one and
-  // give no figure), and a wait for the backlog of an overloaded run before the next one.
-  const ingest = { ...opts.ingest, rampRates: [250, 500, ...opts.ingest.rampRates.filter((x) => x > 500)], settleMs: opts.quick ? 20_000 : 60_000 }
-  const bctx: RunContext = { ...ctx, opts: { ...opts, reps: opts.backendReps, ingest } }
+  const bctx: RunContext = { ...ctx, opts: postgresSizing(opts) }
+  result.sizing = describeSizing(bctx.opts)
   const which = { rateLimit: opts.only.has('ratelimit'), send: opts.only.has('send') }
   for (const [name, match] of Object.entries(SERVICE_GROUPS)) monitor.watchGroup(name, match)
   try {

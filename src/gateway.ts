@@ -191,6 +191,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           { name: 'wagate_worker_inflight', help: 'Jobs being sent now', type: 'gauge', value: w.inflight },
           { name: 'wagate_store_commits_total', help: 'Store commits', type: 'counter', value: s.commits },
           { name: 'wagate_store_transactions_total', help: 'Transactions carried by those commits', type: 'counter', value: s.transactions },
+          ...(s.syncs === undefined ? [] : [{ name: 'wagate_store_syncs_total', help: 'fsyncs of the SQLite WAL (each covers one commit or more)', type: 'counter' as const, value: s.syncs }]),
           { name: 'wagate_deliveries_pending', help: 'Subscription deliveries waiting for a (next) attempt', type: 'gauge', value: Number(pending?.n ?? 0) },
           { name: 'wagate_deliveries_delivered_total', help: 'Deliveries acknowledged by their endpoint or broker', type: 'counter', value: d.delivered },
           { name: 'wagate_deliveries_failed_total', help: 'Deliveries given up (schedule exhausted or 410)', type: 'counter', value: d.failed },

@@ -59,6 +59,6 @@ describe('parseOptions', () => {
     expect(pg.ingest.openRate).toBe(5_000)
     expect(pg.ingest.rampRates.slice(0, 2)).toEqual([250, 500])
     expect(describeSizing(pg)).toContain(`${pg.send.messagesPerRep.toLocaleString('en-US')} messages per send run`)
-    expect(postgresSizing(parseOptions(['--quick'])).send.messagesPerRep).toBeLessThan(pg.send.messagesPerRep)
+    expect(postgresSizing(parseOptions(['--quick'])).send.messagesPerRep).toBeLessThanOrEqual(pg.send.messagesPerRep)
   })
 })

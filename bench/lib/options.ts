@@ -123,12 +123,12 @@ export function parseOptions(rawArgv: string[], env: Record<string, string | und
  * The options of the PostgreSQL + Redis variants: the same scenarios and `backendReps` runs each,
  * with fewer messages per run. These variants get through ~150–200 messages and ~1,800 webhooks a
  * second on two cores (a fifth to a tenth of SQLite here); at the SQLite sizes, the two variants
- * took 16 of the 20 minutes of a full run. Lower ramp steps in front (a store a few times slower
+ * took 16 of the 20 minutes of a full run; at these, about two each. Lower ramp steps in front (a store a few times slower
  * than SQLite would fail the first one and give no figure), and a wait for the backlog of an
  * overloaded run before the next one.
  *
  * @example
- * postgresSizing(parseOptions([])).send.messagesPerRep // 1200
+ * postgresSizing(parseOptions([])).send.messagesPerRep // 800
  */
 export function postgresSizing(o: BenchOptions): BenchOptions {
   return {
@@ -138,12 +138,12 @@ export function postgresSizing(o: BenchOptions): BenchOptions {
       ...o.ingest,
       rampRates: [250, 500, ...o.ingest.rampRates.filter((x) => x > 500)],
       settleMs: o.quick ? 20_000 : 60_000,
-      openMs: o.quick ? 1_000 : 1_500,
-      closedMs: o.quick ? 1_000 : 1_500,
+      openMs: 1_000,
+      closedMs: 1_000,
     },
-    send: { ...o.send, messagesPerRep: o.quick ? 500 : 1_200 },
+    send: { ...o.send, messagesPerRep: o.quick ? 400 : 800 },
     known: { openMs: o.quick ? 600 : 1_000, closedMs: 1_000 },
-    rateLimit: { ...o.rateLimit, seconds: o.quick ? 1 : 1.5 },
+    rateLimit: { ...o.rateLimit, seconds: 1 },
   }
 }
 

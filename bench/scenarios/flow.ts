@@ -116,7 +116,7 @@ export async function runFlowOn(ctx: RunContext, spec: BackendSpec, which: { rat
           accts.push(await createBenchAccount({ gatewayUrl: gatewayFor(i), apiKey: d.apiKey, simUrl: sim.url, name: `bench-rl-${limit}`, series: 2, index: i, rateLimit: limit }))
         }
         const runs: RateLimitRun[] = []
-        const once = async (group: BenchAccount[], mode: 'alone' | 'mixed') => {
+        const once = async (group: BenchAccount[], mode: 'alone' | 'mixed', record = true) => {
           const counts = group.map((a) => Math.round(a.rateLimit * opts.rateLimit.seconds))
           const before = (await simStats(sim.url)).sent
           const t0 = Date.now()
@@ -147,12 +147,13 @@ export async function runFlowOn(ctx: RunContext, spec: BackendSpec, which: { rat
               maxInAnySecond: maxInWindow(times, 1000),
               acceptPerSec: accepted.throughput,
             }
-            runs.push(run)
-            log(`  ${a.rateLimit}/s ${mode}: ${achieved.toFixed(2)}/s (${run.errorPct >= 0 ? '+' : ''}${run.errorPct.toFixed(2)}%), max ${run.maxInAnySecond} in any second, ${times.length} sends${waited.timedOut ? ' (timed out waiting)' : ''}${accepted.errors ? `, ${accepted.errors} API errors (${accepted.firstError})` : ''}`)
+            if (record) runs.push(run)
+            log(`  ${a.rateLimit}/s ${mode}${record ? '' : ' (warm-up, not counted)'}: ${achieved.toFixed(2)}/s (${run.errorPct >= 0 ? '+' : ''}${run.errorPct.toFixed(2)}%), max ${run.maxInAnySecond} in any second, ${times.length} sends${waited.timedOut ? ' (timed out waiting)' : ''}${accepted.errors ? `, ${accepted.errors} API errors (${accepted.firstError})` : ''}`)
           }
           await pause(300)
         }
-        for (let rep = 0; rep < opts.rateLimit.reps; rep++) for (const a of accts) await once([a], 'alone')
+        // One warm-up run first (a fresh process's first sends wait for JIT and connections), not counted.
+        for (let rep = -1; rep < opts.rateLimit.reps; rep++) for (const a of accts) await once([a], 'alone', rep >= 0)
         await once(accts, 'mixed')
         out.rateLimit = runs
         out.rssPeak.rateLimit = monitor.takeWindowPeaks()

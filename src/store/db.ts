@@ -6,12 +6,15 @@ import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
 import { openPostgresStore, type PostgresStoreOptions } from './postgres.js'
 import { withStatementCache } from './sqlite-statement-cache.js'
+import { StoreUnavailableError } from './errors.js'
+import { createWalSync, walFsync, type WalSync } from './wal-sync.js'
 
 /**
  * The store: one Kysely schema for SQLite (embedded default) and PostgreSQL. Writes go through
  * `write()`, which on SQLite groups every transaction requested in the same tick into one commit
  * (each in its own savepoint, so one failing caller does not undo the others): an acknowledgement
- * is durable (WAL, synchronous=FULL) and a burst pays for one fsync, not one per request.
+ * is durable (the WAL is fsynced after each group commit, off the event loop: wal-sync.ts) and a
+ * burst pays for one fsync, not one per request.
  *
  * @example
  * const store = await openStore({ dataDir: './data' })
@@ -28,8 +31,8 @@ export interface Store {
    * conflict, so `fn` must be re-runnable (reset what it collects at its start).
    */
   write<T>(fn: (tx: Tx) => Promise<T>, options?: WriteOptions): Promise<T>
-  /** Number of commits and of transactions they carried, for metrics and benchmarks. */
-  stats(): { commits: number; transactions: number }
+  /** Number of commits and of transactions they carried, for metrics and benchmarks; SQLite: fsyncs of its WAL. */
+  stats(): { commits: number; transactions: number; syncs?: number }
   /**
    * The highest event `seq` a cursor reader may pass: no event with a lower seq can commit later.
    * Readers of the log by seq add `.where('seq', '<=', await store.eventHorizon())`. SQLite (one
@@ -69,7 +72,9 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   }
   const writerDb = new SQLite(file)
   writerDb.pragma('journal_mode = WAL')
-  writerDb.pragma('synchronous = FULL')
+  // NORMAL: commits are not synced by SQLite; the committer fsyncs the WAL itself, on the thread
+  // pool, before it acknowledges (wal-sync.ts). In memory there is nothing to sync.
+  writerDb.pragma(inMemory ? 'synchronous = FULL' : 'synchronous = NORMAL')
   writerDb.pragma('foreign_keys = ON')
   writerDb.pragma('busy_timeout = 5000')
   const writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(writerDb) }) })
@@ -86,7 +91,8 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(readerDb) }) })
   }
 
-  const committer = createGroupCommitter(writer, options.maxBatch ?? 512)
+  const wal = inMemory ? undefined : walFsync(file)
+  const committer = createGroupCommitter(writer, options.maxBatch ?? 512, wal ? createWalSync(wal.fsync, wal.close) : undefined)
   return {
     dialect: 'sqlite',
     read: reader,
@@ -99,6 +105,7 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
     },
     async close() {
       await committer.drain()
+      await committer.closeSync()
       if (reader !== writer) await reader.destroy()
       await writer.destroy()
     },
@@ -124,9 +131,14 @@ const TX = {
   rollback: CompiledQuery.raw('rollback'),
 }
 
-function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
+/**
+ * @param durable after each commit, makes it durable; the batch's writes resolve only then, while
+ *   the next batch already runs (its commit waits for the next sync).
+ */
+export function createGroupCommitter(db: Kysely<Database>, maxBatch: number, durable?: WalSync) {
   let queue: Job[] = []
   let running: Promise<void> | undefined
+  const syncing = new Set<Promise<void>>()
   let commits = 0
   let transactions = 0
 
@@ -168,11 +180,20 @@ function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
     }
     commits++
     transactions += batch.length
-    batch.forEach((job, i) => {
-      const outcome = outcomes[i]
-      if (outcome?.ok) job.resolve(outcome.value)
-      else job.reject(outcome ? outcome.error : new Error('transaction outcome missing'))
+    const settle = () =>
+      batch.forEach((job, i) => {
+        const outcome = outcomes[i]
+        if (outcome?.ok) job.resolve(outcome.value)
+        else job.reject(outcome ? outcome.error : new Error('transaction outcome missing'))
+      })
+    if (!durable) return settle()
+    // Not awaited: the next batch runs while the disk syncs this one.
+    const done: Promise<void> = durable.sync().then(settle, (error: unknown) => {
+      const failure = new StoreUnavailableError('the database file could not be synced to disk', { cause: error })
+      for (const job of batch) job.reject(failure)
     })
+    syncing.add(done)
+    void done.finally(() => syncing.delete(done))
   }
 
   const loop = async () => {
@@ -193,9 +214,16 @@ function createGroupCommitter(db: Kysely<Database>, maxBatch: number) {
         running ??= loop()
       })
     },
-    stats: () => ({ commits, transactions }),
+    stats: () => ({ commits, transactions, ...(durable ? { syncs: durable.count() } : {}) }),
+    /** Every queued write committed and acknowledged. */
     async drain() {
-      while (running) await running
+      while (running || syncing.size > 0) {
+        if (running) await running
+        await Promise.all(syncing)
+      }
+    },
+    async closeSync() {
+      await durable?.close()
     },
   }
 }

@@ -88,12 +88,32 @@ export async function leaseRound(tx: Tx, round: LeaseRound): Promise<LeasedJob[]
     .execute()
   if (due.length === 0) return []
 
-  const ids = due.map((d) => d.message_id)
   const leaseUntil = now + round.leaseMs
-  await tx.updateTable('outbox').set({ lease_owner: owner, lease_until: leaseUntil }).where('message_id', 'in', ids).execute()
+  // The lease is written only where the row is still due and free as this statement sees it: on
+  // PostgreSQL a new statement reads the latest committed row, and the rows are ours (locked by the
+  // select above) until commit. So no lease rests on the select's re-check of a row that another
+  // worker leased between the select's snapshot and its lock alone.
+  const leasedIds = new Set(
+    (
+      await tx
+        .updateTable('outbox')
+        .set({ lease_owner: owner, lease_until: leaseUntil })
+        .where(
+          'message_id',
+          'in',
+          due.map((d) => d.message_id),
+        )
+        .where('run_at', '<=', now)
+        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .returning('message_id')
+        .execute()
+    ).map((r) => r.message_id),
+  )
+  const ids = due.filter((d) => leasedIds.has(d.message_id)).map((d) => d.message_id)
+  if (ids.length === 0) return []
   // An expired lease with no outcome recorded: its holder (killed, or stalled past the lease) may
   // have handed the job to the provider already, so this send may be a duplicate — count it.
-  const takenOver = new Set(due.filter((d) => d.lease_owner !== null && !(d.lease_owner === owner && round.ours(d.message_id))).map((d) => d.message_id))
+  const takenOver = new Set(due.filter((d) => leasedIds.has(d.message_id) && d.lease_owner !== null && !(d.lease_owner === owner && round.ours(d.message_id))).map((d) => d.message_id))
   if (takenOver.size > 0) {
     await tx.updateTable('messages').set((eb) => ({ duplicate_risk: eb('duplicate_risk', '+', 1) })).where('id', 'in', [...takenOver]).execute()
   }
@@ -102,6 +122,7 @@ export async function leaseRound(tx: Tx, round: LeaseRound): Promise<LeasedJob[]
   // Due first, as before fair leasing: each recipient's chain starts its jobs in this order.
   due.sort((a, b) => a.run_at - b.run_at || (a.message_id < b.message_id ? -1 : a.message_id > b.message_id ? 1 : 0))
   return due.flatMap((d) => {
+    if (!leasedIds.has(d.message_id)) return []
       const message = byId.get(d.message_id)
     return message ? [{ message, attempts: d.attempts, takenOver: takenOver.has(d.message_id), leaseUntil }] : []
   })

@@ -1,4 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
+import { appendFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { FaultRule, SimulatorStats } from '../../src/simulators/types.js'
 import { freePort, http, REPO_ROOT, secret, sleep, type HttpAnswer } from './util.js'
 
@@ -36,8 +38,11 @@ function spawnNode(name: string, script: string, args: string[], env: Record<str
   })
   live.add(child)
   let tail = ''
+  // WAGATE_FAULT_LOG_DIR: each process's whole output in <dir>/<name>.log, for a diagnosis.
+  const logFile = process.env.WAGATE_FAULT_LOG_DIR ? join(process.env.WAGATE_FAULT_LOG_DIR, `${name}.log`) : undefined
   const keep = (chunk: string) => {
     tail = (tail + chunk).slice(-6000)
+    if (logFile) appendFileSync(logFile, chunk)
   }
   child.stderr?.setEncoding('utf8')
   child.stderr?.on('data', keep)
@@ -242,6 +247,9 @@ export async function startSimulator(env: Record<string, string> = {}): Promise<
   const s = spawnNode('meta simulator', 'src/simulators/meta/main.ts', [], {
     SIM_PORT: '0',
     SIM_WEBHOOK_RETRY_DELAYS_MS: WEBHOOK_RETRIES,
+    // A gateway shedding webhooks holds each up to its 4 s acquire timeout; unbounded, the simulator
+    // kept ~10,000 of them open and answered sends after the gateway's 30 s send timeout.
+    SIM_WEBHOOK_MAX_IN_FLIGHT: '512',
     ...env,
   })
   const url = await s.firstLine

@@ -150,6 +150,7 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       proxyOutcomes,
       simulatorStamps: { busiestSecond: simBusiest, busiestSecondFirstSendsOnly: simBusiestFirstSends },
       simulatorDuplicates: duplicateRefs(sent),
+      firstDuplicated: [...seenRefs].filter((ref) => sent.filter((r) => r.clientRef === ref).length > 1).slice(0, 10),
       secondSendGapsMs: secondSendGapsMs.length > 0 ? { min: Math.min(...secondSendGapsMs), max: Math.max(...secondSendGapsMs), first: secondSendGapsMs.slice(0, 8) } : undefined,
       webhooks: { delivered: stats.webhooksDelivered, refusedAndRetried: stats.webhooksFailed },
       gatewayPossibleDuplicates: reported,
@@ -163,6 +164,11 @@ describe.skipIf(Boolean(scaleOutMissing) && !process.env.WAGATE_TEST_REQUIRE_SER
       fastReadAfterStartMs: readMs,
       totalMs: Date.now() - started,
     })
+    if (duplicateRefs(sent) > 0) {
+      // For a diagnosis: the history of a few messages sent twice (a retry names its attempt and error).
+      const twice = [...seenRefs].filter((ref) => sent.filter((r) => r.clientRef === ref).length > 1).slice(0, 3)
+      for (const id of twice) console.log(`[faults] sent twice: ${id}: ${JSON.stringify((await a.api('GET', `/v1/messages/${id}`)).json)}`)
+    }
     if (duplicateRefs(sent) > 0 || reported > 0) console.log(`[faults] gateway-a:\n${logSummary(a.tail())}\n[faults] gateway-b:\n${logSummary(b.tail())}`)
 
     expect(rows).toHaveLength(ids.length)

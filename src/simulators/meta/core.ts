@@ -104,9 +104,11 @@ export function createSimCore(options: MetaSimulatorOptions, baseUrl: () => stri
     onDelivered: () => void stats.webhooksDelivered++,
     onFailedAttempt: () => void stats.webhooksFailed++,
   }
-  const poster = createWebhookPoster(
-    options.webhookRetryDelaysMs ? { ...posterOptions, retryDelaysMs: options.webhookRetryDelaysMs } : posterOptions,
-  )
+  const poster = createWebhookPoster({
+    ...posterOptions,
+    ...(options.webhookRetryDelaysMs ? { retryDelaysMs: options.webhookRetryDelaysMs } : {}),
+    ...(options.webhookMaxInFlight ? { maxInFlight: options.webhookMaxInFlight } : {}),
+  })
 
   const core: SimCore = {
     accounts,

@@ -23,6 +23,7 @@ const envSchema = z.object({
   SIM_SHUFFLE_STATUSES: z.enum(['0', '1', 'true', 'false']).optional(),
   /** Comma-separated milliseconds, e.g. `50,200,1000`. */
   SIM_WEBHOOK_RETRY_DELAYS_MS: z.string().regex(/^\d+(,\d+)*$/).optional(),
+  SIM_WEBHOOK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).optional(),
 })
 
 /**
@@ -50,6 +51,7 @@ export function optionsFromEnv(env: Record<string, string | undefined>): MetaSim
   if (Object.keys(timings).length > 0) options.timings = timings
   if (e.SIM_SHUFFLE_STATUSES !== undefined) options.shuffleStatuses = e.SIM_SHUFFLE_STATUSES === '1' || e.SIM_SHUFFLE_STATUSES === 'true'
   if (e.SIM_WEBHOOK_RETRY_DELAYS_MS !== undefined) options.webhookRetryDelaysMs = e.SIM_WEBHOOK_RETRY_DELAYS_MS.split(',').map(Number)
+  if (e.SIM_WEBHOOK_MAX_IN_FLIGHT !== undefined) options.webhookMaxInFlight = Number(e.SIM_WEBHOOK_MAX_IN_FLIGHT)
   return options
 }
 

@@ -41,6 +41,8 @@ export interface MetaSimulatorOptions {
   seed?: number
   /** Delays between webhook redelivery attempts when the gateway does not answer 2xx. */
   webhookRetryDelaysMs?: number[]
+  /** Most webhook requests open at once (the rest wait their turn); unset: no bound. */
+  webhookMaxInFlight?: number
   /** Version used in `graphUrl` (default `v25.0`); requests under any `vNN.N` are served. */
   apiVersion?: string
   /** Post sent/delivered/read in a random (seeded) order, as real deliveries sometimes arrive. */

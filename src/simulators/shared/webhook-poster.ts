@@ -21,6 +21,13 @@ export interface OutgoingWebhook {
 export interface WebhookPosterOptions {
   retryDelaysMs?: number[]
   timeoutMs?: number
+  /**
+   * Most webhook requests open at once; further attempts wait their turn. Unset: no bound. Without
+   * one, a simulator posting to a gateway that holds each webhook for seconds (shedding load) keeps
+   * tens of thousands of requests open and answers its own send API late: sends then time out at
+   * the gateway although they were accepted, which is the simulator's overload, not the gateway's.
+   */
+  maxInFlight?: number
   onDelivered?: () => void
   onFailedAttempt?: (status: number | undefined, error?: unknown) => void
 }
@@ -39,18 +46,24 @@ export function createWebhookPoster(options: WebhookPosterOptions = {}): Webhook
   const timers = new Set<NodeJS.Timeout>()
   let inflight = 0
   let stopped = false
+  const turns: Array<() => void> = []
+  const limit = options.maxInFlight ?? Number.POSITIVE_INFINITY
   let waiters: Array<() => void> = []
 
   const settle = () => {
-    if (inflight === 0 && timers.size === 0) {
+    if (inflight === 0 && timers.size === 0 && turns.length === 0) {
       const w = waiters
       waiters = []
       for (const resolve of w) resolve()
     }
   }
 
-  const attempt = async (hook: OutgoingWebhook, n: number) => {
+  const attempt = async (hook: OutgoingWebhook, n: number): Promise<void> => {
     if (stopped) return
+    if (inflight >= limit) {
+      turns.push(() => void attempt(hook, n))
+      return
+    }
     inflight++
     let status: number | undefined
     let failure: unknown
@@ -69,6 +82,7 @@ export function createWebhookPoster(options: WebhookPosterOptions = {}): Webhook
       failure = err
     }
     inflight--
+    turns.shift()?.()
     if (status !== undefined && status >= 200 && status < 300) {
       options.onDelivered?.()
     } else {
@@ -92,9 +106,9 @@ export function createWebhookPoster(options: WebhookPosterOptions = {}): Webhook
       if (stopped) return
       schedule(hook, delayMs, 0)
     },
-    pending: () => inflight + timers.size,
+    pending: () => inflight + timers.size + turns.length,
     idle(waitMs = 30_000) {
-      if (inflight === 0 && timers.size === 0) return Promise.resolve()
+      if (inflight === 0 && timers.size === 0 && turns.length === 0) return Promise.resolve()
       return new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`simulator webhooks still pending after ${waitMs} ms`)), waitMs)
         waiters.push(() => {
@@ -107,6 +121,7 @@ export function createWebhookPoster(options: WebhookPosterOptions = {}): Webhook
       stopped = true
       for (const t of timers) clearTimeout(t)
       timers.clear()
+      turns.length = 0
       settle()
     },
   }

@@ -1,5 +1,5 @@
 /**
- * Command-line options and the two run profiles: the full run (median of 5, a few minutes on two
+ * Command-line options and the two run profiles: the full run (median of 5, about ten minutes on two
  * cores) and `--quick` (median of 3 on shorter phases, about a minute: a smoke test of the harness,
  * not figures to quote; the PostgreSQL + Redis variants run once each in it).
  *

@@ -22,6 +22,7 @@ export interface LeasedJob {
   attempts: number
   /** Leased again after another lease expired without an outcome: the send may already have gone out. */
   takenOver: boolean
+  /** The lease's end as last written (gateway clock); the worker sets 0 once another worker holds the job. */
   leaseUntil: number
 }
 

@@ -19,7 +19,7 @@ import { createDispatchWindow } from './dispatch-window.js'
 import { RATE_SAFETY, type RateLimiter } from './limiter.js'
 import { applyStatus, parkKey } from './status-apply.js'
 import { createWaker } from './waker.js'
-import { leaseRound } from './outbox-lease.js'
+import { leaseRound, type LeasedJob } from './outbox-lease.js'
 
 /**
  * The outbox worker: leases due jobs, paces them per account, sends them through the adapter and
@@ -45,15 +45,9 @@ export interface WorkerOptions {
   pollMs?: number
 }
 
-interface Job {
-  message: MessageTable
-  attempts: number
-  /** Leased again after another lease expired without an outcome: the send may already have gone out. */
-  takenOver?: boolean
+interface Job extends LeasedJob {
   /** Set once the adapter was called: from then on a failure to record may leave a sent message. */
   handedOver?: boolean
-  /** Our lease's end as last written (gateway clock); 0 once another worker holds the job. */
-  leaseUntil: number
 }
 
 type Target = { kind: 'none' } | { kind: 'wait' } | { kind: 'id'; id: string } | { kind: 'gone'; reason: string }

@@ -11,8 +11,8 @@ import { fairQuotas } from './fair-share.js'
  * Two queries: the accounts that have due, unheld jobs (an index probe per account on
  * `outbox(account_id, run_at)`), then for each account dealt a quota its earliest due jobs, up to
  * that quota, in one `UNION ALL`. On PostgreSQL the outer select locks them `FOR UPDATE SKIP
- * LOCKED` and repeats the due-and-unheld test, which PostgreSQL re-checks on a row another worker
- * leased meanwhile, so that row is not leased twice.
+ * LOCKED`, and the lease `UPDATE` repeats the due-and-unheld test as a statement of its own on the
+ * rows it holds, so a row another worker leased meanwhile is not leased twice.
  *
  * @example
  * const jobs = await leaseRound(tx, { now, owner, leaseMs: 60_000, free: 64, concurrency: 256, inflight, start: round++, ours })
@@ -49,8 +49,7 @@ type OutboxQuery<O> = SelectQueryBuilder<Database & { i: Database['outbox'] }, '
 export async function leaseRound(tx: Tx, round: LeaseRound): Promise<LeasedJob[]> {
   const { now, owner } = round
   const pg = isPostgresTx(tx)
-  const dueAndFree = <O>(q: OutboxQuery<O>) =>
-    q.where('i.run_at', '<=', now).where((eb) => eb.or([eb('i.lease_until', 'is', null), eb('i.lease_until', '<', now)]))
+  const dueAndFree = <O>(q: OutboxQuery<O>) => q.where((eb) => isDueAndFree(eb, now))
 
   const active = await tx
     .selectFrom('accounts')
@@ -97,36 +96,40 @@ export async function leaseRound(tx: Tx, round: LeaseRound): Promise<LeasedJob[]
   const leasedIds = new Set(
     (
       await tx
-        .updateTable('outbox')
+        .updateTable('outbox as i')
         .set({ lease_owner: owner, lease_until: leaseUntil })
         .where(
-          'message_id',
+          'i.message_id',
           'in',
           due.map((d) => d.message_id),
         )
-        .where('run_at', '<=', now)
-        .where((eb) => eb.or([eb('lease_until', 'is', null), eb('lease_until', '<', now)]))
+        .where((eb) => isDueAndFree(eb, now))
         .returning('message_id')
         .execute()
     ).map((r) => r.message_id),
   )
-  const ids = due.filter((d) => leasedIds.has(d.message_id)).map((d) => d.message_id)
-  if (ids.length === 0) return []
+  const leased = due.filter((d) => leasedIds.has(d.message_id))
+  if (leased.length === 0) return []
+  const ids = leased.map((d) => d.message_id)
   // An expired lease with no outcome recorded: its holder (killed, or stalled past the lease) may
   // have handed the job to the provider already, so this send may be a duplicate — count it.
-  const takenOver = new Set(due.filter((d) => leasedIds.has(d.message_id) && d.lease_owner !== null && !(d.lease_owner === owner && round.ours(d.message_id))).map((d) => d.message_id))
+  const takenOver = new Set(leased.filter((d) => d.lease_owner !== null && !(d.lease_owner === owner && round.ours(d.message_id))).map((d) => d.message_id))
   if (takenOver.size > 0) {
     await tx.updateTable('messages').set((eb) => ({ duplicate_risk: eb('duplicate_risk', '+', 1) })).where('id', 'in', [...takenOver]).execute()
   }
   const messages = await tx.selectFrom('messages').selectAll().where('id', 'in', ids).execute()
   const byId = new Map(messages.map((m) => [m.id, m]))
   // Due first, as before fair leasing: each recipient's chain starts its jobs in this order.
-  due.sort((a, b) => a.run_at - b.run_at || (a.message_id < b.message_id ? -1 : a.message_id > b.message_id ? 1 : 0))
-  return due.flatMap((d) => {
-    if (!leasedIds.has(d.message_id)) return []
-      const message = byId.get(d.message_id)
+  leased.sort((a, b) => a.run_at - b.run_at || (a.message_id < b.message_id ? -1 : a.message_id > b.message_id ? 1 : 0))
+  return leased.flatMap((d) => {
+    const message = byId.get(d.message_id)
     return message ? [{ message, attempts: d.attempts, takenOver: takenOver.has(d.message_id), leaseUntil }] : []
   })
+}
+
+/** Due by `now` and held by no live lease. */
+function isDueAndFree(eb: ExpressionBuilder<Database & { i: Database['outbox'] }, 'i'>, now: number) {
+  return eb.and([eb('i.run_at', '<=', now), eb.or([eb('i.lease_until', 'is', null), eb('i.lease_until', '<', now)])])
 }
 
 function earlierOfRecipientNotOurs(selectFrom: ExpressionBuilder<Database & { i: Database['outbox'] }, 'i'>['selectFrom'], owner: string, now: number) {

@@ -14,7 +14,8 @@ import { dirname } from 'node:path'
  * next one: an fsync already under way may have started before their commit.
  *
  * @example
- * const wal = createWalSync('/data/wagate.db')
+ * const file = walFsync('/data/wagate.db')
+ * const wal = createWalSync(file.fsync, file.close)
  * db.exec('commit')
  * await wal.sync() // the commit is durable now
  */

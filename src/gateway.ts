@@ -1,3 +1,4 @@
+import { getHeapStatistics } from 'node:v8'
 import { readFileSync, writeFileSync, existsSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { randomBytes } from 'node:crypto'
@@ -202,6 +203,7 @@ export async function createGateway(opts: GatewayOptions): Promise<Gateway> {
           { name: 'wagate_deliveries_inflight', help: 'Delivery attempts in flight now', type: 'gauge', value: d.inflight },
           { name: 'wagate_rule_runs_fired_total', help: 'Rule runs whose actions all succeeded (rule.fired)', type: 'counter', value: r.fired },
           { name: 'wagate_rule_runs_failed_total', help: 'Rule runs with an action that failed (rule.failed)', type: 'counter', value: r.failed },
+          ...memoryGauges(),
         ]
       },
     },
@@ -294,4 +296,17 @@ function localSecretKey(dataDir: string, logger: Logger): string {
   writeFileSync(file, `${key}\n`, { mode: 0o600 })
   logger.warn({ file }, 'WAGATE_SECRET_KEY is not set: generated a local key to encrypt credentials; set WAGATE_SECRET_KEY in production')
   return key
+}
+
+/**
+ * The process's memory: resident set, V8 heap in use, and the heap's limit (`--max-old-space-size`
+ * sets it; `npm run serve:prod` caps it), so that an operator sees how close the live heap is to it.
+ */
+function memoryGauges() {
+  const { rss, heapUsed } = process.memoryUsage()
+  return [
+    { name: 'process_resident_memory_bytes', help: 'Resident set size of this process', type: 'gauge' as const, value: rss },
+    { name: 'nodejs_heap_used_bytes', help: 'V8 heap in use (live objects and garbage not yet collected)', type: 'gauge' as const, value: heapUsed },
+    { name: 'nodejs_heap_size_limit_bytes', help: 'Largest V8 heap this process may grow to', type: 'gauge' as const, value: getHeapStatistics().heap_size_limit },
+  ]
 }

@@ -8,7 +8,7 @@ import { createBenchAccount, sendMessageRequest } from './gateway-api.js'
 import { fixedCount } from './load.js'
 import { statusWebhook, unknownWamid, type WebhookTarget } from './meta-webhooks.js'
 import { processRssBytes } from './monitor.js'
-import { startBareRoute, startGateway, startMetaSimulator, type Child } from './procs.js'
+import { gatewayRuntime, productionNodeFlags, startBareRoute, startGateway, startMetaSimulator, type Child } from './procs.js'
 
 /**
  * The harness's assumptions about the processes it drives, checked on the real thing: the bare
@@ -44,6 +44,16 @@ describe('bare route process', () => {
   })
 })
 
+describe('productionNodeFlags', () => {
+  it('takes the node flags of serve:prod, not its script or arguments', () => {
+    const pkg = JSON.stringify({ scripts: { 'serve:prod': 'node --enable-source-maps  --max-old-space-size=192 dist/cli.js serve' } })
+    expect(productionNodeFlags(pkg)).toEqual(['--enable-source-maps', '--max-old-space-size=192'])
+  })
+  it('refuses a serve:prod that does not start node itself', () => {
+    expect(() => productionNodeFlags(JSON.stringify({ scripts: { 'serve:prod': 'tsx src/cli.ts serve' } }))).toThrow(/does not start with node/)
+  })
+})
+
 describe('gateway and simulator processes', () => {
   it('park unknown statuses, and carry a send to `sent` where the probe sees it', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'bench-procs-'))
@@ -53,6 +63,14 @@ describe('gateway and simulator processes', () => {
     const gw = await startGateway({ dataDir })
     started.push(gw)
     expect(processRssBytes(gw.pid)).toBeGreaterThan(0)
+    // compiled, it runs with serve:prod's flags: its heap limit is the cap, not V8's default (GBs)
+    if (gatewayRuntime().compiled) {
+      const metrics = await (await request(`${gw.url}/metrics`)).body.text()
+      const cap = Number(productionNodeFlags().find((f) => f.startsWith('--max-old-space-size='))?.split('=')[1])
+      const limit = Number(/^nodejs_heap_size_limit_bytes (\d+)$/m.exec(metrics)?.[1])
+      expect(limit).toBeGreaterThanOrEqual(cap * 2 ** 20)
+      expect(limit).toBeLessThan((cap + 64) * 2 ** 20)
+    }
 
     const acct = await createBenchAccount({ gatewayUrl: gw.url, apiKey: gw.apiKey, simUrl: sim.url, name: 'bench-t', series: 9, index: 0, rateLimit: 1000 })
     expect(acct.id).toMatch(/^acc_/)

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readdirSync, statSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs'
 import { freePort } from '../../test/harness/net.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -33,6 +33,17 @@ function newestSourceMs(dir: string): number {
   return newest
 }
 
+/**
+ * The Node flags of `npm run serve:prod` (package.json), so that the compiled gateway under test
+ * runs exactly as production runs it (e.g. its heap cap) and the two cannot drift apart.
+ */
+export function productionNodeFlags(packageJson = readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')): string[] {
+  const script = (JSON.parse(packageJson) as { scripts?: Record<string, string> }).scripts?.['serve:prod'] ?? ''
+  const words = script.split(/\s+/).filter(Boolean)
+  if (words[0] !== 'node') throw new Error(`serve:prod does not start with node: ${script}`)
+  return words.slice(1).filter((word) => word.startsWith('--'))
+}
+
 let runtime: Runtime | undefined
 /** Compiled when `npm run build` output exists and no source file changed since (checked once per run). */
 export function gatewayRuntime(): Runtime {
@@ -43,7 +54,7 @@ export function gatewayRuntime(): Runtime {
   } else if (newestSourceMs(join(REPO_ROOT, 'src')) > statSync(built).mtimeMs) {
     runtime = { compiled: false, description: 'src/ through tsx (dist/ is older than src/: rebuild with `npm run build`)' }
   } else {
-    runtime = { compiled: true, description: 'compiled: `node --enable-source-maps dist/cli.js serve` (as `npm run serve:prod`)' }
+    runtime = { compiled: true, description: `compiled: \`node ${productionNodeFlags().join(' ')} dist/cli.js serve\` (as \`npm run serve:prod\`)` }
   }
   return runtime
 }
@@ -70,6 +81,8 @@ export interface SpawnOptions {
   env: Record<string, string>
   /** Write a V8 CPU profile into this directory when the process exits. */
   cpuProfDir?: string
+  /** Node flags when the script is compiled JavaScript (default `--enable-source-maps`). */
+  compiledNodeFlags?: string[]
 }
 
 export function randomSecret(bytes = 24): string {
@@ -78,7 +91,7 @@ export function randomSecret(bytes = 24): string {
 
 
 function spawnNode(opts: SpawnOptions): { child: ChildProcess; tail: () => string; firstLine: Promise<string> } {
-  const nodeArgs = opts.script.endsWith('.js') ? ['--enable-source-maps'] : ['--import', 'tsx']
+  const nodeArgs = opts.script.endsWith('.js') ? [...(opts.compiledNodeFlags ?? ['--enable-source-maps'])] : ['--import', 'tsx']
   // default file names: one profile per thread (tsx runs its loader on a worker thread)
   if (opts.cpuProfDir) nodeArgs.push('--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir)
   const child = spawn(process.execPath, [...nodeArgs, opts.script, ...(opts.args ?? [])], {
@@ -155,6 +168,7 @@ export async function startGateway(opts: { dataDir: string; cpuProfDir?: string;
   const { child, tail } = spawnNode({
     name: opts.name ?? 'gateway',
     script: scriptFor('src/cli.ts'),
+    compiledNodeFlags: productionNodeFlags(),
     args: ['serve'],
     env: {
       WAGATE_PORT: String(port),

@@ -113,6 +113,11 @@ describe('rules API', () => {
     for (const name of ['wagate_rule_runs_failed_total', 'wagate_deliveries_pending', 'wagate_deliveries_delivered_total', 'wagate_deliveries_failed_total', 'wagate_delivery_attempts_total', 'wagate_sink_publishes_total']) {
       expect(metrics.text).toMatch(new RegExp(`^${name} \\d+$`, 'm'))
     }
+    // and the process's memory beside them, in bytes: resident ≥ heap in use < heap limit
+    const gauge = (name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(metrics.text)?.[1])
+    expect(gauge('process_resident_memory_bytes')).toBeGreaterThan(gauge('nodejs_heap_used_bytes'))
+    expect(gauge('nodejs_heap_used_bytes')).toBeGreaterThan(1_000_000)
+    expect(gauge('nodejs_heap_size_limit_bytes')).toBeGreaterThan(gauge('nodejs_heap_used_bytes'))
   })
 })
 

@@ -3,6 +3,7 @@ import { newId } from '../domain/ids.js'
 import { matchTopic } from '../domain/topics.js'
 import type { Store, Tx } from '../store/db.js'
 import { deferEvent } from '../store/event-order.js'
+import { prepared } from '../store/prepared.js'
 import { iso } from './clock.js'
 
 /**
@@ -29,12 +30,17 @@ export interface Envelope {
   data: Record<string, unknown>
 }
 
+type EventRow = { id: string; tenant_id: string; type: string; topic: string; account: string | null; created_at: number; data: string }
+const insertEvent = prepared((db, p: EventRow) =>
+  db.insertInto('events').values({ id: p.id, tenant_id: p.tenant_id, type: p.type, topic: p.topic, account: p.account, created_at: p.created_at, data: p.data }),
+)
+
 export async function appendEvent(tx: Tx, event: NewEvent, now: number): Promise<Envelope> {
   const id = newId('evt', now)
-  const row = { id, tenant_id: event.tenantId, type: event.type, topic: event.topic, account: event.account, created_at: now, data: JSON.stringify(event.data) }
+  const row: EventRow = { id, tenant_id: event.tenantId, type: event.type, topic: event.topic, account: event.account, created_at: now, data: JSON.stringify(event.data) }
   // PostgreSQL inserts the write's events at its end, under a lock, so seq grows in commit order
   // (store/event-order.ts); SQLite (one writer) inserts now.
-  if (!deferEvent(tx, row)) await tx.insertInto('events').values(row).execute()
+  if (!deferEvent(tx, row)) await insertEvent(tx, row)
   return { id, type: event.type, topic: event.topic, created_at: iso(now), account: event.account, data: event.data }
 }
 

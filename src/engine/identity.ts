@@ -4,6 +4,7 @@ import { topic } from '../domain/topics.js'
 import { newId } from '../domain/ids.js'
 import type { Tx } from '../store/db.js'
 import { lockKeys } from '../store/locks.js'
+import { prepared } from '../store/prepared.js'
 import type { Account } from './accounts.js'
 import { appendEvent, type Envelope } from './events.js'
 import { mergeRoutingRefs } from './routing-refs.js'
@@ -102,6 +103,15 @@ export async function olderOf(tx: Tx, a: string, b: string): Promise<[keep: stri
 /** The advisory-lock key of a URN in a tenant (store/locks.ts): held while deciding who holds it. */
 export const urnKey = (tenantId: string, value: string) => `urn:${tenantId}:${value}`
 
+// Compiled once (store/prepared.ts): every status webhook looks up the wa_id it reveals.
+const urnHolder = prepared((db, p: { tenantId: string; urn: string }) => db.selectFrom('contact_urns').select('contact_id').where('tenant_id', '=', p.tenantId).where('urn', '=', p.urn))
+const insertUrn = prepared((db, p: { id: string; tenantId: string; contactId: string; urn: string; now: number }) =>
+  db
+    .insertInto('contact_urns')
+    .values({ id: p.id, tenant_id: p.tenantId, contact_id: p.contactId, urn: p.urn, unreachable_until: null, unreachable_reason: null, created_at: p.now })
+    .onConflict((oc) => oc.columns(['tenant_id', 'urn']).doNothing()),
+)
+
 export type AttachOutcome = 'added' | 'had' | 'merged'
 
 /**
@@ -109,7 +119,7 @@ export type AttachOutcome = 'added' | 'had' | 'merged'
  * that holds the URN afterwards (the survivor, after a merge).
  */
 export async function attachUrn(tx: Tx, tenantId: string, contactId: string, value: string, now: number, sink?: EventSink): Promise<{ contactId: string; outcome: AttachOutcome }> {
-  const holderOf = () => tx.selectFrom('contact_urns').select('contact_id').where('tenant_id', '=', tenantId).where('urn', '=', value).executeTakeFirst()
+  const holderOf = async () => (await urnHolder(tx, { tenantId, urn: value })).rows[0]
   // Every status webhook re-reveals a wa_id the contact almost always has already: one read then.
   let holder = await holderOf()
   if (!holder) {
@@ -118,12 +128,8 @@ export async function attachUrn(tx: Tx, tenantId: string, contactId: string, val
     holder = await holderOf()
   }
   if (!holder) {
-    const inserted = await tx
-      .insertInto('contact_urns')
-      .values({ id: newId('urn', now), tenant_id: tenantId, contact_id: contactId, urn: value, unreachable_until: null, unreachable_reason: null, created_at: now })
-      .onConflict((oc) => oc.columns(['tenant_id', 'urn']).doNothing())
-      .executeTakeFirst()
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) return { contactId, outcome: 'added' }
+    const inserted = await insertUrn(tx, { id: newId('urn', now), tenantId, contactId, urn: value, now })
+    if (Number(inserted.numAffectedRows ?? 0) > 0) return { contactId, outcome: 'added' }
     holder = await holderOf() // another transaction attached it in between (PostgreSQL)
   }
   if (!holder || holder.contact_id === contactId) return { contactId, outcome: 'had' }

@@ -4,6 +4,7 @@ import { topic } from '../domain/topics.js'
 import type { ContactEvent, InboundMessage, StatusUpdate, WebhookItem } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
 import { lockKeys } from '../store/locks.js'
+import { prepared } from '../store/prepared.js'
 import type { MessageTable } from '../store/schema.js'
 import type { Account } from './accounts.js'
 import type { Clock } from './clock.js'
@@ -23,6 +24,17 @@ import { routingView } from '../domain/routing.js'
  * only then does the webhook route answer 200. A provider retry of the same webhook changes
  * nothing.
  */
+// The statements every status webhook runs, compiled once (store/prepared.ts).
+const messageByProviderId = prepared((db, p: { accountId: string; providerMessageId: string }) =>
+  db.selectFrom('messages').selectAll().where('account_id', '=', p.accountId).where('provider_message_id', '=', p.providerMessageId),
+)
+const parkStatus = prepared((db, p: { accountId: string; providerMessageId: string; providerStatus: string; payload: string; receivedAt: number }) =>
+  db
+    .insertInto('parked_statuses')
+    .values({ account_id: p.accountId, provider_message_id: p.providerMessageId, provider_status: p.providerStatus, payload: p.payload, received_at: p.receivedAt })
+    .onConflict((oc) => oc.columns(['account_id', 'provider_message_id', 'provider_status']).doNothing()),
+)
+
 export interface IngestResult {
   messages: number
   statuses: number
@@ -129,19 +141,10 @@ export function createInboundPipeline(opts: { store: Store; clock: Clock; onEven
     // PostgreSQL: the worker recording this send takes the same lock before it reads parked
     // statuses, so a status is either applied here or parked where the worker will see it.
     await lockKeys(tx, [parkKey(account.row.id, st.providerMessageId)])
-    const message = await tx
-      .selectFrom('messages')
-      .selectAll()
-      .where('account_id', '=', account.row.id)
-      .where('provider_message_id', '=', st.providerMessageId)
-      .executeTakeFirst()
+    const message = (await messageByProviderId(tx, { accountId: account.row.id, providerMessageId: st.providerMessageId })).rows[0]
     if (!message || message.direction !== 'out') {
       // The send result may not be recorded yet: park the status; the worker applies it then.
-      await tx
-        .insertInto('parked_statuses')
-        .values({ account_id: account.row.id, provider_message_id: st.providerMessageId, provider_status: st.providerStatus, payload: JSON.stringify(st), received_at: now })
-        .onConflict((oc) => oc.columns(['account_id', 'provider_message_id', 'provider_status']).doNothing())
-        .execute()
+      await parkStatus(tx, { accountId: account.row.id, providerMessageId: st.providerMessageId, providerStatus: st.providerStatus, payload: JSON.stringify(st), receivedAt: now })
       result.parked++
       return
     }

@@ -8,6 +8,8 @@ import { topic } from '../domain/topics.js'
 import type { Party } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
 import type { MessageTable } from '../store/schema.js'
+import { prepared } from '../store/prepared.js'
+import { insertAcceptedHistory, insertMessage, insertOutboxJob } from './message-statements.js'
 import type { Account, AccountService } from './accounts.js'
 import { ApiError } from './api-error.js'
 import { iso, type Clock } from './clock.js'
@@ -157,19 +159,15 @@ export function createMessageService(opts: MessageServiceOptions) {
             created_at: now,
             updated_at: now,
           }
-          await tx.insertInto('messages').values(row).execute()
-          await tx
-            .insertInto('message_history')
-            .values([
-              { message_id: id, status: 'accepted', provider_status: 'api', at: now, error: null },
-              hold === 'stash'
-                ? { message_id: id, status: 'stashed', provider_status: 'window_closed', at: now, error: null }
-                : { message_id: id, status: 'queued', provider_status: 'outbox', at: now, error: null },
-            ])
-            .execute()
+          await insertMessage(tx, row)
+          await insertAcceptedHistory(tx, {
+            id,
+            at: now,
+            ...(hold === 'stash' ? { nextStatus: 'stashed', nextProviderStatus: 'window_closed' } : { nextStatus: 'queued', nextProviderStatus: 'outbox' }),
+          })
           // Parts share one run_at: the worker keeps per-recipient order by id, which sorts by creation.
           // A stashed message gets its job when it is released (stash.ts).
-          if (hold === 'send') await tx.insertInto('outbox').values({ message_id: id, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now, recipient: row.urn }).execute()
+          if (hold === 'send') await insertOutboxJob(tx, { messageId: id, accountId: account.row.id, runAt: now, recipient: row.urn })
           out.push(
             await appendEvent(
               tx,
@@ -301,6 +299,9 @@ export function messageSummary(row: MessageTable, accountName: string, status: s
   }
 }
 
+const messageById = prepared((db, p: { id: string }) => db.selectFrom('messages').selectAll().where('id', '=', p.id))
+
+/** The message row as it is now in this transaction (compiled once: the worker reads it for every send). */
 export async function loadMessage(tx: Tx, id: string) {
-  return tx.selectFrom('messages').selectAll().where('id', '=', id).executeTakeFirst()
+  return (await messageById(tx, { id })).rows[0]
 }

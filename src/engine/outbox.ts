@@ -19,6 +19,8 @@ import { createDispatchWindow } from './dispatch-window.js'
 import { RATE_SAFETY, type RateLimiter } from './limiter.js'
 import { applyStatus, parkKey } from './status-apply.js'
 import { createWaker } from './waker.js'
+import { deleteOutboxJob, parkedStatusesOf, recordProviderId } from './message-statements.js'
+import { loadMessage } from './messages.js'
 import { leaseRound, type LeasedJob } from './outbox-lease.js'
 
 /**
@@ -106,7 +108,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
     await opts.store.write(async (tx) => {
       envelopes.length = 0 // a PostgreSQL retry runs this again
       const now = opts.clock.now()
-      const current = (await tx.selectFrom('messages').selectAll().where('id', '=', job.message.id).executeTakeFirst()) ?? job.message
+      const current = (await loadMessage(tx, job.message.id)) ?? job.message
       await tx.updateTable('messages').set({ attempts, error: JSON.stringify(error) }).where('id', '=', current.id).execute()
       const applied = await applyStatus(tx, { message: { ...current, attempts }, accountName: account.row.name, status: 'failed', providerStatus: 'send_error', at: now, error }, now)
       if (applied.envelope) envelopes.push(applied.envelope)
@@ -159,25 +161,19 @@ export function createOutboxWorker(opts: WorkerOptions) {
       // PostgreSQL: statuses for this provider id arriving meanwhile wait, then apply (no-op on SQLite).
       await lockKeys(tx, [parkKey(account.row.id, result.providerMessageId)])
       const now = opts.clock.now()
-      const current = (await tx.selectFrom('messages').selectAll().where('id', '=', job.message.id).executeTakeFirst()) ?? job.message
+      const current = (await loadMessage(tx, job.message.id)) ?? job.message
       const withId: MessageTable = { ...current, provider_message_id: result.providerMessageId, attempts, error: null }
-      await tx.updateTable('messages').set({ provider_message_id: result.providerMessageId, attempts, error: null, updated_at: now }).where('id', '=', current.id).execute()
+      await recordProviderId(tx, { id: current.id, providerMessageId: result.providerMessageId, attempts, updatedAt: now })
       const applied = await applyStatus(tx, { message: withId, accountName: account.row.name, status: 'sending', providerStatus: result.providerStatus ?? 'accepted', at: now }, now)
-      await tx.deleteFrom('outbox').where('message_id', '=', current.id).execute()
+      await deleteOutboxJob(tx, { messageId: current.id })
       if (current.contact_id && (result.waId || result.userId)) {
         await learnIdentity(tx, account, current.contact_id, { waId: result.waId, userId: result.userId, phone: to.phone }, now, envelopes)
       }
-      const parked = await tx
-        .selectFrom('parked_statuses')
-        .selectAll()
-        .where('account_id', '=', account.row.id)
-        .where('provider_message_id', '=', result.providerMessageId)
-        .orderBy('id')
-        .execute()
+      const parked = (await parkedStatusesOf(tx, { accountId: account.row.id, providerMessageId: result.providerMessageId })).rows
       let message = applied.message
       for (const p of parked) {
         await applyParsedStatus(tx, account, message, JSON.parse(p.payload), now, envelopes)
-        message = (await tx.selectFrom('messages').selectAll().where('id', '=', current.id).executeTakeFirst()) ?? message
+        message = (await loadMessage(tx, current.id)) ?? message
       }
       if (parked.length > 0) await tx.deleteFrom('parked_statuses').where('id', 'in', parked.map((p) => p.id)).execute()
     })

@@ -62,7 +62,8 @@ export interface BenchOptions {
   }
   send: { accounts: number; messagesPerRep: number; concurrency: number; baselineConcurrency: number }
   known: { openMs: number; closedMs: number }
-  rateLimit: { seconds: number; limits: number[]; reps: number }
+  /** `maxPerRun`: at most this many messages per account and run (a store slower than the limit measures its throughput sooner). */
+  rateLimit: { seconds: number; limits: number[]; reps: number; maxPerRun?: number }
 }
 
 export function parseOptions(rawArgv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
@@ -88,7 +89,7 @@ export function parseOptions(rawArgv: string[], env: Record<string, string | und
     if (!specs) throw new Error(`--backend: unknown backend "${name}" (sqlite, postgres, postgres:1, postgres:2)`)
     for (const spec of specs) if (!backends.some((b) => b.kind === spec.kind && b.processes === spec.processes)) backends.push(spec)
   }
-  const rampRates = [1_000, 2_500, 5_000, 7_500, 10_000, 12_500, 15_000, 17_500, 20_000, 25_000, 30_000, 40_000]
+  const rampRates = [2_500, 5_000, 7_500, 10_000, 12_500, 15_000, 20_000, 25_000, 30_000, 40_000]
   return {
     quick,
     profile: flag('profile'),
@@ -104,18 +105,18 @@ export function parseOptions(rawArgv: string[], env: Record<string, string | und
     backendReps: quick ? 1 : 5,
     ingest: {
       warmupMs: quick ? 500 : 2_000,
-      closedMs: quick ? 1_000 : 3_000,
-      openMs: quick ? 1_000 : 3_000,
+      closedMs: quick ? 1_000 : 2_000,
+      openMs: quick ? 1_000 : 2_000,
       openRate: 5_000,
-      rampStepMs: quick ? 1_000 : 2_500,
+      rampStepMs: quick ? 1_000 : 2_000,
       rampRates,
       sustainP99Ms: 100,
       connections: 64,
       pipelining: 4,
     },
-    send: { accounts: 8, messagesPerRep: quick ? 2_000 : 6_000, concurrency: 64, baselineConcurrency: 128 },
+    send: { accounts: 8, messagesPerRep: quick ? 2_000 : 4_000, concurrency: 64, baselineConcurrency: 128 },
     known: { openMs: quick ? 600 : 2_000, closedMs: quick ? 1_000 : 2_000 },
-    rateLimit: { seconds: quick ? 2 : 3, limits: [80, 1_000], reps: quick ? 1 : 5 },
+    rateLimit: { seconds: 2, limits: [80, 1_000], reps: quick ? 1 : 5 },
   }
 }
 
@@ -141,9 +142,9 @@ export function postgresSizing(o: BenchOptions): BenchOptions {
       openMs: 1_000,
       closedMs: 1_000,
     },
-    send: { ...o.send, messagesPerRep: o.quick ? 400 : 800 },
-    known: { openMs: o.quick ? 600 : 1_000, closedMs: 1_000 },
-    rateLimit: { ...o.rateLimit, seconds: 1 },
+    send: { ...o.send, messagesPerRep: o.quick ? 300 : 500 },
+    known: { openMs: 600, closedMs: 1_000 },
+    rateLimit: { ...o.rateLimit, seconds: 1, maxPerRun: 400 },
   }
 }
 
@@ -153,7 +154,7 @@ export function describeSizing(o: BenchOptions): string {
   return (
     `Each run: ingest open loop ${n(o.ingest.openRate)}/s for ${o.ingest.openMs / 1000} s and closed loop ${o.ingest.closedMs / 1000} s ` +
     `(known messages: ${o.known.openMs / 1000} s and ${o.known.closedMs / 1000} s), ${n(o.send.messagesPerRep)} messages per send run, ` +
-    `${o.rateLimit.seconds} s worth of messages per rate-limit run.`
+    `${o.rateLimit.seconds} s worth of messages per rate-limit run${o.rateLimit.maxPerRun ? ` (at most ${n(o.rateLimit.maxPerRun)})` : ''}.`
   )
 }
 

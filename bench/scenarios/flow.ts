@@ -117,7 +117,7 @@ export async function runFlowOn(ctx: RunContext, spec: BackendSpec, which: { rat
         }
         const runs: RateLimitRun[] = []
         const once = async (group: BenchAccount[], mode: 'alone' | 'mixed', record = true) => {
-          const counts = group.map((a) => Math.round(a.rateLimit * opts.rateLimit.seconds))
+          const counts = group.map((a) => Math.min(Math.round(a.rateLimit * opts.rateLimit.seconds), opts.rateLimit.maxPerRun ?? Infinity))
           const before = (await simStats(sim.url)).sent
           const t0 = Date.now()
           // Each account's burst comes from its own client, at once: with one interleaved stream the

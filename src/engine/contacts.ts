@@ -4,6 +4,7 @@ import { digits, urn } from '../domain/phone.js'
 import type { ContactEvent, Party } from '../providers/types.js'
 import type { Tx } from '../store/db.js'
 import { lockKeys } from '../store/locks.js'
+import { prepared } from '../store/prepared.js'
 import type { Account } from './accounts.js'
 import type { Envelope } from './events.js'
 import { announceWaId, attachUrn, urnKey, contactEvent, learnIdentity, mergeContacts, olderOf, sinkOf, urnsOfContact, type EventSink } from './identity.js'
@@ -60,6 +61,10 @@ function equivalentUrns(party: Party, own: readonly string[]): string[] {
   return [...out].filter((u) => !own.includes(u))
 }
 
+const insertContact = prepared((db, p: { id: string; tenantId: string; name: string | null; now: number }) =>
+  db.insertInto('contacts').values({ id: p.id, tenant_id: p.tenantId, name: p.name, state: 'active', created_at: p.now, updated_at: p.now }),
+)
+
 async function findHolders(tx: Tx, tenantId: string, urns: readonly string[]) {
   if (urns.length === 0) return []
   return tx
@@ -95,7 +100,7 @@ export async function resolveContact(tx: Tx, tenantId: string, party: Party, now
   if (!contactId) {
     contactId = newId('ct', now)
     created = true
-    await tx.insertInto('contacts').values({ id: contactId, tenant_id: tenantId, name: party.name ?? null, state: 'active', created_at: now, updated_at: now }).execute()
+    await insertContact(tx, { id: contactId, tenantId, name: party.name ?? null, now })
   } else if (party.name) {
     await tx.updateTable('contacts').set({ name: party.name, updated_at: now }).where('id', '=', contactId).where('name', 'is', null).execute()
   }

@@ -5,6 +5,7 @@ import { digits } from '../domain/phone.js'
 import type { Recipient } from '../providers/types.js'
 import type { Database } from '../store/schema.js'
 import type { Tx } from '../store/db.js'
+import { prepared } from '../store/prepared.js'
 import type { ContactUrnTable, MessageTable } from '../store/schema.js'
 import type { Account } from './accounts.js'
 import { ApiError } from './api-error.js'
@@ -72,14 +73,20 @@ interface SendBlock {
   detail: string
 }
 
+// Compiled once (store/prepared.ts): every accepted message and every send reads these.
+const contactStateFor = prepared((db, p: { accountId: string; contactId: string }) =>
+  db
+    .selectFrom('contacts')
+    .leftJoin('conversations', (join) => join.onRef('conversations.contact_id', '=', 'contacts.id').on('conversations.account_id', '=', p.accountId))
+    .select(['contacts.state', 'conversations.stopped_at', 'conversations.stopped_reason'])
+    .where('contacts.id', '=', p.contactId),
+)
+const contactOfTenant = prepared((db, p: { tenantId: string; contactId: string }) => db.selectFrom('contacts').select('id').where('tenant_id', '=', p.tenantId).where('id', '=', p.contactId))
+const urnsOfContact = prepared((db, p: { contactId: string }) => db.selectFrom('contact_urns').select(['urn', 'unreachable_until', 'unreachable_reason']).where('contact_id', '=', p.contactId))
+
 async function sendBlock(db: Db | Tx, accountId: string, contactId: string): Promise<SendBlock | undefined> {
   // One read on the hot path: the contact's state and this account's opt-out together.
-  const contact = await db
-    .selectFrom('contacts')
-    .leftJoin('conversations', (join) => join.onRef('conversations.contact_id', '=', 'contacts.id').on('conversations.account_id', '=', accountId))
-    .select(['contacts.state', 'conversations.stopped_at', 'conversations.stopped_reason'])
-    .where('contacts.id', '=', contactId)
-    .executeTakeFirst()
+  const contact = (await contactStateFor(db, { accountId, contactId })).rows[0]
   if (contact?.state === 'blocked') {
     return { code: 'contact_blocked', detail: `contact ${contactId} is blocked; POST /v1/contacts/${contactId}/unblock to message it again` }
   }
@@ -99,7 +106,7 @@ async function sendBlock(db: Db | Tx, accountId: string, contactId: string): Pro
  */
 export async function assertSendable(db: Db | Tx, tenantId: string, accountId: string, contactId: string | undefined | null): Promise<void> {
   if (!contactId) return
-  const owned = await db.selectFrom('contacts').select('id').where('tenant_id', '=', tenantId).where('id', '=', contactId).executeTakeFirst()
+  const owned = (await contactOfTenant(db, { tenantId, contactId })).rows[0]
   if (!owned) return
   const block = await sendBlock(db, accountId, contactId)
   if (block) throw new ApiError(block.code, block.detail)
@@ -113,7 +120,7 @@ export async function recipientOf(db: Db | Tx, message: Pick<MessageTable, 'acco
   if (!message.contact_id) return wireRecipient([], message.urn, now)
   const block = await sendBlock(db, message.account_id, message.contact_id)
   if (block) return { code: block.code, retryable: false, provider_message: `${block.detail}; no provider call was made` }
-  const urns = await db.selectFrom('contact_urns').select(['urn', 'unreachable_until', 'unreachable_reason']).where('contact_id', '=', message.contact_id).execute()
+  const urns = (await urnsOfContact(db, { contactId: message.contact_id })).rows
   // "Not on WhatsApp" says nothing about SMS: an SMS account (a rule's fallback) sends to a marked number.
   return wireRecipient(channel === 'sms' ? urns.map((u) => ({ ...u, unreachable_until: null })) : urns, message.urn, now)
 }

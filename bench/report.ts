@@ -285,7 +285,7 @@ export function renderReport(r: RunReport, analysis: string | undefined): string
 
   L.push('', '## How to run', '')
   L.push('```')
-  L.push('npm run bench                 # full run, about ten minutes on 2 cores, writes bench/RESULTS.md')
+  L.push('npm run bench                 # full run, about seven minutes on 2 cores, writes bench/RESULTS.md')
   L.push('npm run bench -- --quick      # about a minute, smoke test')
   L.push('npm run bench -- --profile    # gateway under --cpu-prof, profile summary in RESULTS.md')
   L.push('npm run bench -- --quick --backend postgres   # PostgreSQL + Redis only (1 and 2 processes)')

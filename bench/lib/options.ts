@@ -126,7 +126,8 @@ export function parseOptions(rawArgv: string[], env: Record<string, string | und
  * The options of the PostgreSQL + Redis variants: the same scenarios and `backendReps` runs each,
  * with fewer messages per run. These variants get through ~150–200 messages and ~1,800 webhooks a
  * second on two cores (a fifth to a tenth of SQLite here); at the SQLite sizes, the two variants
- * took 16 of the 20 minutes of a full run; at these, about two each. Lower ramp steps in front (a store a few times slower
+ * took 16 of the 20 minutes of a full run; at these, about two each (at most 400 messages per rate-limit
+ * run: the 1,000/s account runs at the store's pace there). Lower ramp steps in front (a store a few times slower
  * than SQLite would fail the first one and give no figure), and a wait for the backlog of an
  * overloaded run before the next one.
  *

@@ -2,12 +2,12 @@ import { prepared } from '../store/prepared.js'
 import type { MessageTable } from '../store/schema.js'
 
 /**
- * The statements that accept a message, compiled once (store/prepared.ts): every accepted message
- * runs each of them.
+ * The statements that accept a message and record its send, compiled once (store/prepared.ts):
+ * every message runs each of them.
  *
  * @example
  * await insertMessage(tx, row)
- * await insertAcceptedHistory(tx, { id: row.id, at: now, nextStatus: 'queued', nextProviderStatus: 'outbox' })
+ * await insertAcceptedHistory(tx, { id: row.id, at: now, acceptedBy: 'api', nextStatus: 'queued', nextProviderStatus: 'outbox' })
  * await insertOutboxJob(tx, { messageId: row.id, accountId, runAt: now, recipient: row.urn })
  */
 type MessageRow = Omit<MessageTable, 'fallback_of'>
@@ -36,10 +36,13 @@ export const insertMessage = prepared((db, p: MessageRow) =>
   }),
 )
 
-/** `accepted` by the API, then where it went: `queued` (outbox) or `stashed` (window closed). */
-export const insertAcceptedHistory = prepared((db, p: { id: string; at: number; nextStatus: string; nextProviderStatus: string }) =>
+/**
+ * `accepted` (by the API, or as a window's interaction request), then where it went: `queued`
+ * (outbox) or `stashed` (window closed).
+ */
+export const insertAcceptedHistory = prepared((db, p: { id: string; at: number; acceptedBy: 'api' | 'interaction_request'; nextStatus: string; nextProviderStatus: string }) =>
   db.insertInto('message_history').values([
-    { message_id: p.id, status: 'accepted', provider_status: 'api', at: p.at, error: null },
+    { message_id: p.id, status: 'accepted', provider_status: p.acceptedBy, at: p.at, error: null },
     { message_id: p.id, status: p.nextStatus, provider_status: p.nextProviderStatus, at: p.at, error: null },
   ]),
 )
@@ -47,6 +50,8 @@ export const insertAcceptedHistory = prepared((db, p: { id: string; at: number; 
 export const insertOutboxJob = prepared((db, p: { messageId: string; accountId: string; runAt: number; recipient: string }) =>
   db.insertInto('outbox').values({ message_id: p.messageId, account_id: p.accountId, run_at: p.runAt, attempts: 0, lease_owner: null, lease_until: null, created_at: p.runAt, recipient: p.recipient }),
 )
+
+export const messageById = prepared((db, p: { id: string }) => db.selectFrom('messages').selectAll().where('id', '=', p.id))
 
 // The worker's, for every send it records.
 export const recordProviderId = prepared((db, p: { id: string; providerMessageId: string; attempts: number; updatedAt: number }) =>

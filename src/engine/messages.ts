@@ -8,8 +8,7 @@ import { topic } from '../domain/topics.js'
 import type { Party } from '../providers/types.js'
 import type { Store, Tx } from '../store/db.js'
 import type { MessageTable } from '../store/schema.js'
-import { prepared } from '../store/prepared.js'
-import { insertAcceptedHistory, insertMessage, insertOutboxJob } from './message-statements.js'
+import { insertAcceptedHistory, insertMessage, insertOutboxJob, messageById } from './message-statements.js'
 import type { Account, AccountService } from './accounts.js'
 import { ApiError } from './api-error.js'
 import { iso, type Clock } from './clock.js'
@@ -163,6 +162,7 @@ export function createMessageService(opts: MessageServiceOptions) {
           await insertAcceptedHistory(tx, {
             id,
             at: now,
+            acceptedBy: 'api',
             ...(hold === 'stash' ? { nextStatus: 'stashed', nextProviderStatus: 'window_closed' } : { nextStatus: 'queued', nextProviderStatus: 'outbox' }),
           })
           // Parts share one run_at: the worker keeps per-recipient order by id, which sorts by creation.
@@ -298,8 +298,6 @@ export function messageSummary(row: MessageTable, accountName: string, status: s
     ...extra,
   }
 }
-
-const messageById = prepared((db, p: { id: string }) => db.selectFrom('messages').selectAll().where('id', '=', p.id))
 
 /** The message row as it is now in this transaction (compiled once: the worker reads it for every send). */
 export async function loadMessage(tx: Tx, id: string) {

@@ -112,7 +112,7 @@ export function createOutboxWorker(opts: WorkerOptions) {
       await tx.updateTable('messages').set({ attempts, error: JSON.stringify(error) }).where('id', '=', current.id).execute()
       const applied = await applyStatus(tx, { message: { ...current, attempts }, accountName: account.row.name, status: 'failed', providerStatus: 'send_error', at: now, error }, now)
       if (applied.envelope) envelopes.push(applied.envelope)
-      await tx.deleteFrom('outbox').where('message_id', '=', current.id).execute()
+      await deleteOutboxJob(tx, { messageId: current.id })
       if (applied.changed) await onSendFailure(tx, account, current, error, now, envelopes) // identity (issue 4): unreachable URN / opt-out
     })
     stats.failed++

@@ -9,6 +9,7 @@ import type { MessageTable } from '../store/schema.js'
 import type { Account } from './accounts.js'
 import { ApiError } from './api-error.js'
 import { appendEvent, type Envelope } from './events.js'
+import { insertAcceptedHistory, insertMessage, insertOutboxJob } from './message-statements.js'
 import { messageSummary } from './messages.js'
 import { applyStatus } from './status-apply.js'
 import { checkTemplate } from './templates.js'
@@ -113,15 +114,9 @@ export async function stashAccepted(tx: Tx, account: Account, input: StashInput)
     created_at: now,
     updated_at: now,
   }
-  await tx.insertInto('messages').values(row).execute()
-  await tx
-    .insertInto('message_history')
-    .values([
-      { message_id: requestId, status: 'accepted', provider_status: 'interaction_request', at: now, error: null },
-      { message_id: requestId, status: 'queued', provider_status: 'outbox', at: now, error: null },
-    ])
-    .execute()
-  await tx.insertInto('outbox').values({ message_id: requestId, account_id: account.row.id, run_at: now, attempts: 0, lease_owner: null, lease_until: null, created_at: now, recipient: row.urn }).execute()
+  await insertMessage(tx, row)
+  await insertAcceptedHistory(tx, { id: requestId, at: now, acceptedBy: 'interaction_request', nextStatus: 'queued', nextProviderStatus: 'outbox' })
+  await insertOutboxJob(tx, { messageId: requestId, accountId: account.row.id, runAt: now, recipient: row.urn })
   return [
     await appendEvent(
       tx,

@@ -5,7 +5,8 @@ import { CompiledQuery, Kysely, Migrator, SqliteDialect, sql } from 'kysely'
 import { migrationProvider, type Dialect } from './migrations.js'
 import type { Database } from './schema.js'
 import { openPostgresStore, type PostgresStoreOptions } from './postgres.js'
-import { withStatementCache } from './sqlite-statement-cache.js'
+import { directExecutor, withStatementCache } from './sqlite-statement-cache.js'
+import { registerDirectExecutor, type DirectExecutor } from './prepared.js'
 import { StoreUnavailableError } from './errors.js'
 import { createWalSync, walFsync, type WalSync } from './wal-sync.js'
 
@@ -77,7 +78,10 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   writerDb.pragma(inMemory ? 'synchronous = FULL' : 'synchronous = NORMAL')
   writerDb.pragma('foreign_keys = ON')
   writerDb.pragma('busy_timeout = 5000')
-  const writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(writerDb) }) })
+  const writerCache = withStatementCache(writerDb)
+  const writer = new Kysely<Database>({ dialect: new SqliteDialect({ database: writerCache }) })
+  const writerDirect = directExecutor(writerCache)
+  registerDirectExecutor(writer, writerDirect)
 
   const migrator = new Migrator({ db: writer, provider: migrationProvider('sqlite') })
   const { error } = await migrator.migrateToLatest()
@@ -88,11 +92,13 @@ export async function openStore(options: OpenStoreOptions): Promise<Store> {
   if (!inMemory) {
     readerDb = new SQLite(file, { readonly: true })
     readerDb.pragma('busy_timeout = 5000')
-    reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(readerDb) }) })
+    const readerCache = withStatementCache(readerDb)
+    reader = new Kysely<Database>({ dialect: new SqliteDialect({ database: readerCache }) })
+    registerDirectExecutor(reader, directExecutor(readerCache))
   }
 
   const wal = inMemory ? undefined : walFsync(file)
-  const committer = createGroupCommitter(writer, options.maxBatch ?? 512, wal ? createWalSync(wal.fsync, wal.close) : undefined)
+  const committer = createGroupCommitter(writer, options.maxBatch ?? 512, wal ? createWalSync(wal.fsync, wal.close) : undefined, writerDirect)
   return {
     dialect: 'sqlite',
     read: reader,
@@ -134,8 +140,9 @@ const TX = {
 /**
  * @param durable after each commit, makes it durable; the batch's writes resolve only then, while
  *   the next batch already runs (its commit waits for the next sync).
+ * @param direct runs prepared queries on `db`'s connection without Kysely's executor (store/prepared.ts).
  */
-export function createGroupCommitter(db: Kysely<Database>, maxBatch: number, durable?: WalSync) {
+export function createGroupCommitter(db: Kysely<Database>, maxBatch: number, durable?: WalSync, direct?: DirectExecutor) {
   let queue: Job[] = []
   let running: Promise<void> | undefined
   const syncing = new Set<Promise<void>>()
@@ -146,6 +153,7 @@ export function createGroupCommitter(db: Kysely<Database>, maxBatch: number, dur
     const outcomes: Array<{ ok: true; value: unknown } | { ok: false; error: unknown }> = []
     try {
       await db.connection().execute(async (conn) => {
+        if (direct) registerDirectExecutor(conn, direct)
         await conn.executeQuery(TX.begin)
         try {
           let sliceStart = performance.now()

@@ -20,6 +20,20 @@ import type { Tx } from './db.js'
  */
 export type PreparedQuery<P, R> = (db: Tx, params: P) => Promise<QueryResult<R>>
 
+/**
+ * Runs compiled SQL straight on a connection, bypassing Kysely's executor (its promise chain and
+ * result transform allocated a quarter of the gateway's memory under webhook load). The SQLite
+ * store registers one for each Kysely instance that owns its single connection (store/db.ts).
+ */
+export type DirectExecutor = (sql: string, parameters: readonly unknown[]) => QueryResult<unknown>
+
+const directExecutors = new WeakMap<object, DirectExecutor>()
+
+/** `db`'s prepared queries run through `execute` from now on (it must run on the same connection). */
+export function registerDirectExecutor(db: Tx, execute: DirectExecutor): void {
+  directExecutors.set(db, execute)
+}
+
 // printable, so that it survives JSON.stringify and similar transforms and they can be caught
 const STAND_IN = '__wagate_param__:'
 
@@ -46,6 +60,8 @@ export function prepared<P extends Record<string, unknown>, R>(build: (db: Tx, p
       if (value === undefined) throw new TypeError(`prepared query: parameter "${slot.key}" is undefined (give null)`)
       return value
     })
+    const direct = directExecutors.get(db)
+    if (direct) return direct(template.sql, values) as QueryResult<R>
     return db.executeQuery<R>(CompiledQuery.raw(template.sql, values))
   }
 }

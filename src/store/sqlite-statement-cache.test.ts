@@ -1,7 +1,7 @@
 import SQLite from 'better-sqlite3'
 import { Kysely, SqliteDialect, sql, type Generated } from 'kysely'
 import { afterEach, describe, expect, it } from 'vitest'
-import { withStatementCache, type CachedDatabase } from './sqlite-statement-cache.js'
+import { directExecutor, withStatementCache, type CachedDatabase } from './sqlite-statement-cache.js'
 
 interface Db {
   t: { id: Generated<number>; name: string }
@@ -110,5 +110,20 @@ describe('withStatementCache', () => {
     cached.close()
     expect(raw.open).toBe(false)
     expect(cached.statementCacheStats().size).toBe(0)
+  })
+})
+
+describe('directExecutor', () => {
+  it('gives what Kysely gives for the same compiled query: rows, or affected rows and the insert id', async () => {
+    const { cached, db } = setup()
+    const run = directExecutor(cached)
+    const insert = db.insertInto('t').values({ name: 'ann' }).compile()
+    const viaKysely = await db.executeQuery(insert)
+    const direct = run(insert.sql, ['bob'])
+    expect(direct).toEqual({ numAffectedRows: 1n, insertId: 2n, rows: [] })
+    expect(viaKysely).toMatchObject({ numAffectedRows: 1n, insertId: 1n, rows: [] })
+    const select = db.selectFrom('t').select(['id', 'name']).where('name', '=', 'bob').compile()
+    expect(run(select.sql, ['bob'])).toEqual({ rows: [{ id: 2, name: 'bob' }] })
+    expect(run(select.sql, ['bob'])).toEqual(await db.executeQuery(db.selectFrom('t').select(['id', 'name']).where('name', '=', 'bob').compile()))
   })
 })

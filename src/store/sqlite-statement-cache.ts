@@ -1,5 +1,6 @@
 import type SQLite from 'better-sqlite3'
 import type { SqliteDatabase, SqliteStatement } from 'kysely'
+import type { DirectExecutor } from './prepared.js'
 
 /**
  * Kysely's SQLite driver calls `db.prepare(sql)` on every execution, and better-sqlite3 compiles
@@ -70,5 +71,22 @@ export function withStatementCache(db: SQLite.Database, maxSize = DEFAULT_STATEM
       db.close()
     },
     statementCacheStats: () => ({ size: statements.size, hits, misses }),
+  }
+}
+
+/**
+ * Runs SQL on the cached database as Kysely's SQLite driver would (`all` for statements that return
+ * rows, `run` otherwise, the same result shape), without Kysely's executor around it: prepared
+ * queries on SQLite go through this (store/prepared.ts).
+ *
+ * @example
+ * registerDirectExecutor(kysely, directExecutor(cached))
+ */
+export function directExecutor(db: CachedDatabase): DirectExecutor {
+  return (sql, parameters) => {
+    const statement = db.prepare(sql)
+    if (statement.reader) return { rows: statement.all(parameters) }
+    const { changes, lastInsertRowid } = statement.run(parameters)
+    return { numAffectedRows: BigInt(changes), insertId: BigInt(lastInsertRowid), rows: [] }
   }
 }
